@@ -1,0 +1,89 @@
+"""Self-describing checkpoints: weights plus everything ``predict`` needs, nothing pickled.
+
+A checkpoint is a dict of tensors and plain Python values, so it loads with
+``torch.load(..., weights_only=True)``: an untrusted file cannot run code. It records the model
+name and arguments, the preprocessing (modality, input size, mean, std), the label names, the
+decision threshold, the training config, validation metrics and the dfdetect version (whisper
+stores its dims in the checkpoint; this is the same idea).
+
+Example::
+
+    model, meta = load_checkpoint("runs/demo/best.ckpt")
+    meta["preprocessing"]["image_size"]
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from dfdetect.__version__ import __version__
+from dfdetect.io import atomic_torch_save
+
+FORMAT = "dfdetect-checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that is missing, unreadable or not a dfdetect checkpoint."""
+
+
+def make_checkpoint(model: nn.Module, *, model_name: str, model_kwargs: dict,
+                    preprocessing: dict, config: dict, threshold: float = 0.5,
+                    metrics: dict | None = None, epoch: int = 0, step: int = 0) -> dict:
+    """Assemble the checkpoint dict (tensors moved to CPU)."""
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "dfdetect_version": __version__,
+        "model": {"name": model_name, "kwargs": dict(model_kwargs)},
+        "preprocessing": dict(preprocessing),
+        "labels": ["real", "fake"],
+        "threshold": float(threshold),
+        "config": config, "metrics": dict(metrics or {}),
+        "epoch": int(epoch), "global_step": int(step),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+    }
+
+
+def save_checkpoint(ckpt: dict, path: str | os.PathLike) -> Path:
+    """Write atomically (temp file + rename): a kill mid-write keeps the previous file."""
+    return atomic_torch_save(ckpt, path)
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load and check the metadata without building the model."""
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"checkpoint not found: {p}")
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # corrupt zip, pickle with code, truncated file...
+        raise CheckpointError(f"{p}: cannot be loaded safely ({type(e).__name__}: "
+                              f"{str(e).splitlines()[0][:200]})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(f"{p}: not a dfdetect checkpoint (use the best.ckpt or last.ckpt "
+                              "that `dfdetect train` writes in the run folder)")
+    if int(ckpt.get("format_version", 0)) > FORMAT_VERSION:
+        raise CheckpointError(f"{p}: written by dfdetect {ckpt.get('dfdetect_version')} in a "
+                              f"newer format; upgrade dfdetect (this is {__version__})")
+    return ckpt
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict]:
+    """Build the model a checkpoint describes and load its weights; returns (model, metadata)."""
+    from dfdetect.models import build_model
+
+    ckpt = read_checkpoint(path)
+    spec = ckpt["model"]
+    model = build_model(spec["name"], pretrained="false", **spec["kwargs"])
+    try:
+        model.load_state_dict(ckpt["state_dict"], strict=True)
+    except RuntimeError as e:
+        raise CheckpointError(f"{path}: weights do not fit {spec['name']}: "
+                              f"{str(e).splitlines()[0]}") from None
+    model.eval()
+    meta = {k: v for k, v in ckpt.items() if k != "state_dict"}
+    meta["path"] = str(path)
+    return model, meta

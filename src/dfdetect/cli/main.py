@@ -1,0 +1,91 @@
+"""``dfdetect``: one entry point, thin sub-commands (parse -> config -> library call)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import warnings
+
+from dfdetect.__version__ import __version__
+from dfdetect.cli.common import add_command
+
+EXAMPLES = {
+    "demo": "  dfdetect demo\n  dfdetect demo out=/tmp/demo epochs=3",
+    "train": ("  dfdetect train config=configs/faces_effb0.yaml data=data/faces/manifest.csv\n"
+              "  dfdetect train data=/data/faces model=timm:resnet18 image_size=128 epochs=5 "
+              "device=cpu"),
+    "evaluate": ("  dfdetect evaluate ckpt=runs/demo/run/best.ckpt data=runs/demo/data/manifest.csv"
+                 " split=test"),
+    "predict": ("  dfdetect predict ckpt=runs/demo/run/best.ckpt input=photos/ out=submission.csv\n"
+                "  dfdetect predict ckpt=best.ckpt input=face.jpg out=one.csv columns=id,score"),
+    "prepare": ("  dfdetect prepare data=folder root=/data/faces out=data/faces/manifest.csv\n"
+                "  dfdetect prepare data=labels_csv root=../shared/data/faces_flux/labels.csv "
+                "out=data/flux/manifest.csv"),
+    "models": "  dfdetect models",
+}
+
+
+def _commands():
+    from dfdetect.cli import commands
+
+    return commands.COMMANDS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dfdetect", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Deepfake detection from raw media to a scored submission.",
+        epilog="Every command takes key=value options; `dfdetect <command> --help` lists them "
+               "all.\nStart with `dfdetect demo` (offline, a few minutes on a CPU).")
+    parser.add_argument("--version", action="version", version=f"dfdetect {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    for name, (cls, summary, _) in _commands().items():
+        add_command(sub, name, cls, summary, EXAMPLES.get(name, ""))
+    return parser
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("dfdetect").setLevel(logging.INFO)
+    for noisy in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, load the command's config, run it; user errors exit 1 (config errors 2)."""
+    from dfdetect.config.loader import ConfigError, load_config
+    from dfdetect.errors import USER_ERRORS
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    cls, _, run = _commands()[args.command]
+    prog = f"dfdetect {args.command}"
+    try:
+        cfg = load_config(cls, args.overrides) if cls else None
+    except ConfigError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    _setup_logging()
+    try:
+        run(cfg)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as e:
+        if args.debug:
+            raise
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2 if isinstance(e, ConfigError) else 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

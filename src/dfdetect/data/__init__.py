@@ -1,0 +1,1 @@
+"""Manifests, dataset adapters, datasets and the LightningDataModule."""

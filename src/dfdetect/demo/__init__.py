@@ -1,0 +1,1 @@
+"""The offline demo: data it makes, then the whole pipeline."""

@@ -1,0 +1,1 @@
+"""Evaluation: scoring a split and writing the report."""

@@ -1,0 +1,1 @@
+"""Inference: predictor, output writers and the predict command."""

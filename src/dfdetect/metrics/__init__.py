@@ -1,0 +1,4 @@
+"""Detection metrics (scores are the probability of *fake*; label 1 = fake)."""
+from dfdetect.metrics.binary import binary_metrics, eer, roc_points
+
+__all__ = ["binary_metrics", "eer", "roc_points"]

@@ -1,0 +1,45 @@
+"""Model registry: every architecture is a plain ``nn.Module`` built by name.
+
+``timm:<name>`` builds any timm model; files in this package register more by decorator.
+Each model maps (B, 3, H, W) images to (B, 2) logits: index 0 real, 1 fake.
+
+Example::
+
+    net = build_model("timm:resnet18", pretrained="false")
+"""
+from __future__ import annotations
+
+from torch import nn
+
+from dfdetect.registry import Registry
+
+MODELS: Registry[nn.Module] = Registry("model")
+
+
+class ModelError(RuntimeError):
+    """A model that cannot be built as asked (unknown name, weights unavailable)."""
+
+
+def _load_builtin() -> None:
+    from dfdetect.models import timm_models  # noqa: F401  (registers timm:)
+
+
+def build_model(name: str, pretrained: str = "false", num_classes: int = 2,
+                drop_rate: float = 0.0) -> nn.Module:
+    """Build the registered model ``name`` (``pretrained``: true, false or a weights path)."""
+    _load_builtin()
+    return MODELS.build(name, pretrained=str(pretrained), num_classes=num_classes,
+                        drop_rate=drop_rate)
+
+
+def model_names() -> list[str]:
+    """Registered model names (families shown as ``timm:<name>``)."""
+    _load_builtin()
+    return MODELS.names()
+
+
+def preprocessing_of(model: nn.Module) -> dict:
+    """Normalisation the model expects (timm's pretrained_cfg; ImageNet stats otherwise)."""
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    return {"mean": [float(x) for x in cfg.get("mean", (0.485, 0.456, 0.406))],
+            "std": [float(x) for x in cfg.get("std", (0.229, 0.224, 0.225))]}

@@ -1,0 +1,1 @@
+"""Training: device layer, LightningModule, callbacks and the train recipe."""

@@ -1,0 +1,77 @@
+"""Callbacks: self-describing best/last checkpoints and the one-line epoch summary."""
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Callable
+
+import lightning as L
+
+from dfdetect.checkpoint import make_checkpoint, save_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+def _value(metrics: dict, key: str) -> float | None:
+    v = metrics.get(key)
+    if v is None:
+        return None
+    v = float(v)
+    return None if math.isnan(v) else v
+
+
+class DetectorCheckpoint(L.Callback):
+    """After each validation, write ``last.ckpt`` and, when ``monitor`` improves, ``best.ckpt``.
+
+    Both are dfdetect checkpoints (weights + metadata, ``weights_only``-loadable), written
+    atomically. Higher is better unless the monitored name ends in ``loss`` or ``eer``.
+    """
+
+    def __init__(self, run_dir: Path, monitor: str, describe: Callable[[], dict],
+                 echo: Callable[[str], None] = print) -> None:
+        self.run_dir = Path(run_dir)
+        self.monitor = monitor
+        self.describe = describe  # -> kwargs for make_checkpoint (model name, config, ...)
+        self.echo = echo
+        self.lower_is_better = monitor.endswith(("loss", "eer"))
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.best_metrics: dict = {}
+
+    def _improved(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        if self.best is None:
+            return True
+        return value < self.best if self.lower_is_better else value > self.best
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+        value = _value(metrics, self.monitor)
+        ckpt = make_checkpoint(pl_module.model, metrics=metrics, epoch=trainer.current_epoch,
+                               step=trainer.global_step, **self.describe())
+        save_checkpoint(ckpt, self.run_dir / "last.ckpt")
+        note = ""
+        if self._improved(value):
+            self.best, self.best_epoch, self.best_metrics = value, trainer.current_epoch, metrics
+            save_checkpoint(ckpt, self.run_dir / "best.ckpt")
+            note = f" · Best {self.monitor.split('/')[-1]}! saved {self.run_dir / 'best.ckpt'}"
+        elif value is None:
+            note = f" · ({self.monitor} not available: is it spelt right?)"
+        self.echo(epoch_summary(trainer.current_epoch, trainer.max_epochs, metrics) + note)
+
+
+def epoch_summary(epoch: int, max_epochs: int | None, m: dict) -> str:
+    """``Epoch 3/10 · train loss 0.412 acc 0.812 F1 0.801 · val loss ... auc ...``"""
+
+    def fmt(key: str) -> str:
+        v = _value(m, key)
+        return "n/a" if v is None else f"{v:.3f}"
+
+    total = f"/{max_epochs}" if max_epochs and max_epochs > 0 else ""
+    return (f"Epoch {epoch + 1}{total} · train loss {fmt('train/loss_epoch')} "
+            f"acc {fmt('train/acc')} F1 {fmt('train/f1_macro')} · val loss {fmt('val/loss')} "
+            f"acc {fmt('val/acc')} F1 {fmt('val/f1_macro')} AUC {fmt('val/auc')}")

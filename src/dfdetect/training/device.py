@@ -1,0 +1,151 @@
+"""The device layer: one place decides CUDA / Apple MPS / CPU, precision and loader defaults.
+
+Selection reads the hardware through a :class:`Probe`, so tests pass a fake probe and no test
+needs a GPU. ``precision=auto`` means mixed precision on CUDA (bf16 where the GPU supports it,
+else fp16 with loss scaling) and fp32 elsewhere: on a 2-core x86 CPU, bf16 autocast measured
+about 20x slower than fp32 (0.08 vs 1.7 steps/s, resnet18, batch 16).
+
+Example::
+
+    plan = resolve_device("auto")
+    log.info(plan.message)     # "Using device: cpu (x86_64, 2 cores)"
+"""
+from __future__ import annotations
+
+import logging
+import os
+import platform
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+PRECISIONS = ("auto", "32", "32-true", "16-mixed", "bf16-mixed", "bf16-true")
+
+
+class DeviceError(ValueError):
+    """A device request this machine cannot satisfy."""
+
+
+class Probe:
+    """What the machine has; the real implementation asks torch."""
+
+    def cuda_count(self) -> int:
+        import torch
+
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+    def cuda_name(self, index: int) -> str:
+        import torch
+
+        return torch.cuda.get_device_name(index)
+
+    def cuda_memory_gb(self, index: int) -> float:
+        import torch
+
+        return torch.cuda.get_device_properties(index).total_memory / 2**30
+
+    def cuda_bf16(self) -> bool:
+        import torch
+
+        return bool(torch.cuda.is_bf16_supported())
+
+    def mps_available(self) -> bool:
+        import torch
+
+        backend = getattr(torch.backends, "mps", None)
+        return bool(backend and backend.is_available())
+
+    def cpu_count(self) -> int:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+
+    def cpu_name(self) -> str:
+        return platform.machine() or "cpu"
+
+
+@dataclass
+class DevicePlan:
+    """The resolved choice, ready for Lightning's Trainer and for plain inference."""
+
+    accelerator: str  # cpu | cuda | mps
+    devices: list[int] | int
+    precision: str  # Lightning precision string
+    message: str
+    batch_size: int
+    num_workers: int
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def torch_device(self) -> str:
+        """Device string for single-process inference (first selected GPU)."""
+        if self.accelerator == "cuda":
+            first = self.devices[0] if isinstance(self.devices, list) else 0
+            return f"cuda:{first}"
+        return self.accelerator
+
+
+def _parse_gpus(gpus: str) -> list[int]:
+    try:
+        return [int(g) for g in str(gpus).replace(" ", "").split(",") if g != ""]
+    except ValueError:
+        raise DeviceError(f"gpus='{gpus}' must be comma-separated GPU indices like 0,1") from None
+
+
+def _pick_accelerator(device: str, gpu_ids: list[int], probe: Probe) -> str:
+    device = device.lower()
+    if device not in ("auto", "cpu", "cuda", "gpu", "mps"):
+        raise DeviceError(f"device='{device}' is not one of auto, cpu, cuda, mps")
+    if gpu_ids and device in ("auto", "gpu"):
+        device = "cuda"
+    if device == "gpu":
+        device = "cuda"
+    if device == "auto":
+        if probe.cuda_count() > 0:
+            return "cuda"
+        return "mps" if probe.mps_available() else "cpu"
+    if device == "cuda" and probe.cuda_count() == 0:
+        raise DeviceError("device=cuda was asked for but no CUDA GPU is visible "
+                          "(check nvidia-smi and CUDA_VISIBLE_DEVICES, or use device=auto)")
+    if device == "mps" and not probe.mps_available():
+        raise DeviceError("device=mps was asked for but Apple MPS is not available "
+                          "(needs macOS 12.3+ on Apple silicon and an MPS-enabled torch)")
+    return device
+
+
+def _precision(accelerator: str, requested: str, probe: Probe) -> str:
+    req = str(requested)
+    if req not in PRECISIONS:
+        raise DeviceError(f"precision='{req}' is not one of {', '.join(PRECISIONS)}")
+    if req == "32":
+        return "32-true"
+    if req != "auto":
+        return req
+    if accelerator == "cuda":
+        return "bf16-mixed" if probe.cuda_bf16() else "16-mixed"
+    return "32-true"  # CPU: bf16 autocast is far slower without native support; MPS: fp32 safest
+
+
+def resolve_device(device: str = "auto", gpus: str = "", precision: str = "auto",
+                   probe: Probe | None = None) -> DevicePlan:
+    """Choose accelerator, devices, precision and default batch size / workers."""
+    probe = probe or Probe()
+    gpu_ids = _parse_gpus(gpus)
+    acc = _pick_accelerator(device, gpu_ids, probe)
+    cpus = probe.cpu_count()
+    if acc == "cuda":
+        count = probe.cuda_count()
+        bad = [g for g in gpu_ids if g >= count]
+        if bad:
+            raise DeviceError(f"gpus={gpus}: GPU {bad[0]} does not exist ({count} visible)")
+        ids = gpu_ids or [0]
+        names = ", ".join(f"{i}: {probe.cuda_name(i)} {probe.cuda_memory_gb(i):.0f} GB" for i in ids)
+        mem = min(probe.cuda_memory_gb(i) for i in ids)
+        return DevicePlan("cuda", ids, _precision(acc, precision, probe),
+                          f"Using device: cuda ({names})", 64 if mem >= 16 else 32,
+                          min(8, max(1, cpus // max(1, len(ids)) - 1)))
+    if acc == "mps":
+        return DevicePlan("mps", 1, _precision(acc, precision, probe),
+                          "Using device: mps (Apple Silicon GPU)", 32, min(4, max(0, cpus - 2)))
+    return DevicePlan("cpu", 1, _precision(acc, precision, probe),
+                      f"Using device: cpu ({probe.cpu_name()}, {cpus} cores)", 16,
+                      min(4, max(0, cpus - 1)))
