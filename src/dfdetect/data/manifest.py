@@ -121,16 +121,16 @@ def manifest_csv(samples: Sequence[Sample]) -> str:
 
 
 def write_manifest(manifest: Manifest, path: str | os.PathLike) -> Path:
-    """Write atomically; paths are rewritten relative to the CSV's folder when possible."""
+    """Write atomically; paths under the CSV's folder become relative, others absolute."""
     out = Path(path)
     base = out.parent.resolve()
     rows = []
     for s in manifest.samples:
         absolute = Path(os.path.abspath(manifest.resolve(s)))
-        try:
+        try:  # inside the manifest's folder: relative, so the folder can move as a whole
             rel = absolute.relative_to(base).as_posix()
-        except ValueError:
-            rel = os.path.relpath(absolute, base).replace(os.sep, "/")
+        except ValueError:  # elsewhere (a dataset mounted read-only): absolute
+            rel = absolute.as_posix()
         rows.append(replace(s, path=rel))
     return atomic_write_text(out, manifest_csv(rows))
 

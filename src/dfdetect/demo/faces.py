@@ -13,7 +13,8 @@ about a second from real face photographs bundled with scikit-image and matplotl
 
 "Fake" images are a simple but genuine face swap: a face from a *different* identity is aligned
 to the target's face box (small random affine), given a colour/brightness mismatch of random
-strength and pasted into the target's inner face through a soft, blurred elliptical mask
+strength, rendered at a lower resolution (as face-swap generators do) and pasted into the
+target's inner face through a soft, blurred elliptical mask
 (``out = mask * donor + (1 - mask) * target``). Fake ``k`` of an identity is built on exactly the
 same jittered target as real ``k`` (as in FaceForensics++, where fakes are derived from the real
 frames), so the two differ only around the face. Both classes go through the same JPEG encoder
@@ -220,16 +221,30 @@ def _colour_mismatch(donor: np.ndarray, target: np.ndarray, mask: np.ndarray,
     total = float(w.sum()) + 1e-6
     d_mean = (donor * w).sum(axis=(0, 1)) / total
     t_mean = (target * w).sum(axis=(0, 1)) / total
-    shift = rng.uniform(0.3, 1.0) * (t_mean - d_mean)
-    shift = shift + rng.normal(0.0, 3.0, 3) + rng.uniform(-10.0, 10.0)
+    shift = rng.uniform(0.2, 0.9) * (t_mean - d_mean)
+    shift = shift + rng.normal(0.0, 4.0, 3) + rng.choice([-1.0, 1.0]) * rng.uniform(4.0, 14.0)
     gain = rng.uniform(0.93, 1.07)
     return np.clip((donor - d_mean) * gain + d_mean + shift, 0.0, 255.0).astype(np.float32)
+
+
+def _low_resolution(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Face-swap generators synthesise the face at a lower resolution than the frame and
+    upsample it: down-scale by a random factor (1.5-3x) and back, leaving the swapped face
+    softer than its surroundings (the resolution seam Face X-ray and SBI look for)."""
+    import cv2
+
+    h, w = face.shape[:2]
+    f = rng.uniform(1.5, 3.0)
+    small = cv2.resize(face, (max(8, round(w / f)), max(8, round(h / f))),
+                       interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
 
 def _face_swap(target: np.ndarray, box: tuple[float, float, float], target_id: _Identity,
                donor_id: _Identity, rng: np.random.Generator, size: int) -> np.ndarray:
     """Blend ``donor_id``'s aligned, colour-shifted face into ``target``'s inner face."""
     donor = _align_donor(donor_id, box, rng, size)
+    donor = _low_resolution(donor, rng)
     if target_id.tint is not None:  # grey-origin target: re-tint the donor's luminance likewise
         donor = _apply_tint(donor @ _LUMA, target_id.tint)
     mask = _face_mask(box, rng, size)

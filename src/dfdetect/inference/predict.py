@@ -50,8 +50,8 @@ def predict(cfg: PredictConfig, echo=print) -> PredictResult:
     """Score every input and write ``cfg.out``; failed files get status=error rows."""
     from tqdm.auto import tqdm
 
-    items = resolve_inputs(cfg)
     predictor = Predictor.from_checkpoint(cfg.ckpt, cfg.device, cfg.batch_size, cfg.num_workers)
+    items = resolve_inputs(cfg)
     threshold = predictor.threshold if cfg.threshold < 0 else cfg.threshold
     rows = []
     with tqdm(total=len(items), desc="predict", unit="file", leave=False) as bar:

@@ -22,7 +22,7 @@ def _value(metrics: dict, key: str) -> float | None:
 
 
 class DetectorCheckpoint(L.Callback):
-    """After each validation, write ``last.ckpt`` and, when ``monitor`` improves, ``best.ckpt``.
+    """After each epoch, write ``last.ckpt`` and, when ``monitor`` improves, ``best.ckpt``.
 
     Both are dfdetect checkpoints (weights + metadata, ``weights_only``-loadable), written
     atomically. Higher is better unless the monitored name ends in ``loss`` or ``eer``.
@@ -46,8 +46,9 @@ class DetectorCheckpoint(L.Callback):
             return True
         return value < self.best if self.lower_is_better else value > self.best
 
-    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.sanity_checking or not trainer.is_global_zero:
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # runs after this epoch's validation and after the train epoch metrics are reduced
+        if not trainer.is_global_zero:
             return
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
         value = _value(metrics, self.monitor)

@@ -46,11 +46,12 @@ def new_run_dir(out_dir: str, name: str) -> Path:
 def _loggers(run_dir: Path):
     from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-    return [TensorBoardLogger(str(run_dir), name="logs", version=""),
+    return [TensorBoardLogger(str(run_dir), name="tensorboard", version=""),
             CSVLogger(str(run_dir), name="logs", version="")]
 
 
-def _trainer(cfg: TrainConfig, plan: DevicePlan, callbacks: list, run_dir: Path):
+def _trainer(cfg: TrainConfig, plan: DevicePlan, callbacks: list, run_dir: Path,
+             batches_per_epoch: int):
     import lightning as L
     from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
 
@@ -62,11 +63,17 @@ def _trainer(cfg: TrainConfig, plan: DevicePlan, callbacks: list, run_dir: Path)
     return L.Trainer(
         accelerator=plan.accelerator, devices=plan.devices, precision=plan.precision,
         max_epochs=t.epochs, max_steps=t.max_steps, deterministic=t.deterministic,
-        callbacks=cbs, logger=_loggers(run_dir), log_every_n_steps=t.log_every_n_steps,
+        callbacks=cbs, logger=_loggers(run_dir),
+        log_every_n_steps=max(1, min(t.log_every_n_steps, batches_per_epoch)),
         limit_train_batches=limit(t.limit_train_batches),
         limit_val_batches=limit(t.limit_val_batches), enable_checkpointing=False,
         enable_progress_bar=t.progress, enable_model_summary=False, num_sanity_val_steps=0,
         default_root_dir=str(run_dir))
+
+
+def _batches(n_samples: int, batch_size: int, limit: float) -> int:
+    full = max(1, n_samples // batch_size)
+    return min(full, int(limit)) if limit > 1 else max(1, int(full * limit))
 
 
 def train(cfg: TrainConfig, echo=print) -> TrainResult:
@@ -102,7 +109,8 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     describe = lambda: {"model_name": cfg.model.name, "model_kwargs": model_kwargs,  # noqa: E731
                         "preprocessing": prep, "config": to_dict(cfg)}
     ckpt_cb = DetectorCheckpoint(run_dir, cfg.trainer.monitor, describe, echo)
-    trainer = _trainer(cfg, plan, [ckpt_cb], run_dir)
+    trainer = _trainer(cfg, plan, [ckpt_cb], run_dir,
+                       _batches(len(dm.train_set), dm.batch_size, cfg.trainer.limit_train_batches))
     trainer.fit(DetectorModule(model, cfg.optim), datamodule=dm)
     n_fail = len(failures.read())
     if n_fail:
