@@ -1,12 +1,12 @@
-"""LightningDataModule over a manifest's train and validation splits."""
+"""LightningDataModule over a manifest's train and validation splits (any modality)."""
 from __future__ import annotations
 
 import lightning as L
 from torch.utils.data import DataLoader
 
-from dfdetect.data.image import ImageDataset, collate_skip_none
+from dfdetect.data.image import MediaDataset, collate_skip_none
 from dfdetect.data.manifest import Manifest, ManifestError
-from dfdetect.data.transforms import eval_transform, train_transform
+from dfdetect.data.modality import get_handler
 from dfdetect.failures import FailureLog
 
 
@@ -16,6 +16,16 @@ def make_loader(dataset, batch_size: int, num_workers: int, shuffle: bool = Fals
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
                       num_workers=num_workers, collate_fn=collate_skip_none,
                       persistent_workers=num_workers > 0, pin_memory=pin_memory)
+
+
+class _Loader:
+    """Picklable ``path -> decoded media`` for data-loader worker processes."""
+
+    def __init__(self, handler, preprocessing: dict) -> None:
+        self.handler, self.preprocessing = handler, preprocessing
+
+    def __call__(self, path):
+        return self.handler.load(path, self.preprocessing)
 
 
 class DetectorDataModule(L.LightningDataModule):
@@ -32,11 +42,13 @@ class DetectorDataModule(L.LightningDataModule):
         self.num_workers = num_workers
         self.failures = failures or FailureLog()
         self.pin_memory = pin_memory
-        self.train_set = ImageDataset(manifest.where(split=train_split),
-                                      train_transform(preprocessing, augment), self.failures,
-                                      "train")
-        self.val_set = ImageDataset(manifest.where(split=val_split),
-                                    eval_transform(preprocessing), self.failures, "val")
+        handler = get_handler(preprocessing["modality"])
+        load = _Loader(handler, preprocessing)
+        self.train_set = MediaDataset(manifest.where(split=train_split), load,
+                                      handler.train_transform(preprocessing, augment),
+                                      self.failures, "train")
+        self.val_set = MediaDataset(manifest.where(split=val_split), load,
+                                    handler.eval_transform(preprocessing), self.failures, "val")
         for split, ds in ((train_split, self.train_set), (val_split, self.val_set)):
             if len(ds) == 0:
                 raise ManifestError(f"{manifest.name}: split '{split}' is empty; counts per "

@@ -1,6 +1,8 @@
-"""Image dataset over a manifest; a file that cannot be decoded is logged and skipped.
+"""Images: decoding, the image modality handler, and the dataset shared by every modality.
 
-Batch contract shared by every model and metric: ``{"image": (B, 3, H, W) float, "target": (B,)
+A file that cannot be decoded is logged to the failure log and skipped.
+
+Batch contract shared by every model and metric: ``{"input": (B, 3, H, W) float, "target": (B,)
 long, "index": (B,) long}`` where ``index`` points back into the manifest's rows.
 """
 from __future__ import annotations
@@ -11,6 +13,7 @@ import numpy as np
 from torch.utils.data import Dataset, default_collate
 
 from dfdetect.data.manifest import LABEL_INDEX, Manifest
+from dfdetect.data.modality import HANDLERS
 from dfdetect.failures import FailureLog
 
 
@@ -36,12 +39,42 @@ def load_image(path) -> np.ndarray:
     return arr
 
 
-class ImageDataset(Dataset):
+class ImageHandler:
+    """Images (and face-crop frames): decode with PIL, albumentations pipelines."""
+
+    name = "image"
+
+    def preprocessing(self, data_cfg, model) -> dict:
+        from dfdetect.models import preprocessing_of
+
+        return {"modality": "image", "image_size": int(data_cfg.image_size),
+                **preprocessing_of(model)}
+
+    def load(self, path, preprocessing: dict | None = None) -> np.ndarray:
+        return load_image(path)
+
+    def train_transform(self, preprocessing: dict, augment: bool) -> Callable:
+        from dfdetect.data.transforms import train_transform
+
+        return train_transform(preprocessing, augment)
+
+    def eval_transform(self, preprocessing: dict) -> Callable:
+        from dfdetect.data.transforms import eval_transform
+
+        return eval_transform(preprocessing)
+
+
+HANDLERS.register("image")(ImageHandler)
+HANDLERS.register("frame")(ImageHandler)
+
+
+class MediaDataset(Dataset):
     """Rows of a manifest as transformed tensors; undecodable rows yield ``None``."""
 
-    def __init__(self, manifest: Manifest, transform: Callable,
+    def __init__(self, manifest: Manifest, load: Callable, transform: Callable,
                  failures: FailureLog | None = None, stage: str = "load") -> None:
         self.manifest = manifest
+        self.load = load
         self.transform = transform
         self.failures = failures or FailureLog()
         self.stage = stage
@@ -53,12 +86,12 @@ class ImageDataset(Dataset):
         sample = self.manifest.samples[i]
         path = self.manifest.resolve(sample)
         try:
-            image = load_image(path)
+            raw = self.load(path)
         except DecodeError as e:
             self.failures.record(path, self.stage, str(e).split(": ", 1)[-1])
             return None
         target = LABEL_INDEX.get(sample.label, -1)
-        return {"image": self.transform(image), "target": target, "index": i}
+        return {"input": self.transform(raw), "target": target, "index": i}
 
 
 def collate_skip_none(batch: list[dict | None]) -> dict | None:
@@ -69,9 +102,3 @@ def collate_skip_none(batch: list[dict | None]) -> dict | None:
     out = default_collate(items)
     out["target"] = out["target"].long()
     return out
-
-
-def empty_batch_guard(batch: dict | None) -> bool:
-    """True when a batch has nothing to compute on (every file in it failed)."""
-    return batch is None or batch["image"].shape[0] == 0
-

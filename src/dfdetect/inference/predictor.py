@@ -21,8 +21,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from dfdetect.checkpoint import load_checkpoint
-from dfdetect.data.image import DecodeError, load_image
-from dfdetect.data.transforms import eval_transform
+from dfdetect.data.image import DecodeError
+from dfdetect.data.modality import get_handler
 from dfdetect.training.device import resolve_device
 
 log = logging.getLogger(__name__)
@@ -39,15 +39,16 @@ class Prediction:
 
 
 class _Files(Dataset):
-    def __init__(self, paths: Sequence[str], transform) -> None:
-        self.paths, self.transform = list(paths), transform
+    def __init__(self, paths: Sequence[str], handler, preprocessing: dict) -> None:
+        self.paths, self.handler, self.prep = list(paths), handler, preprocessing
+        self.transform = handler.eval_transform(preprocessing)
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, i: int) -> tuple[int, torch.Tensor | None, str]:
         try:
-            return i, self.transform(load_image(self.paths[i])), ""
+            return i, self.transform(self.handler.load(self.paths[i], self.prep)), ""
         except DecodeError as e:
             return i, None, str(e).split(": ", 1)[-1]
 
@@ -69,7 +70,7 @@ class Predictor:
         self.device = device
         self.batch_size = batch_size
         self.num_workers = num_workers
-        self.transform = eval_transform(meta["preprocessing"])
+        self.handler = get_handler(meta["preprocessing"].get("modality", "image"))
 
     @classmethod
     def from_checkpoint(cls, ckpt: str | os.PathLike, device: str = "auto", batch_size: int = 0,
@@ -90,7 +91,8 @@ class Predictor:
     def score(self, paths: Iterable[str | os.PathLike], progress=None) -> Iterator[Prediction]:
         """Yield one Prediction per path, in input order within each batch."""
         names = [str(p) for p in paths]
-        loader = DataLoader(_Files(names, self.transform), batch_size=self.batch_size,
+        loader = DataLoader(_Files(names, self.handler, self.meta["preprocessing"]),
+                            batch_size=self.batch_size,
                             num_workers=self.num_workers, collate_fn=_collate)
         for idx, images, bad in loader:
             out: dict[int, Prediction] = {i: Prediction(names[i], None, "error", err)

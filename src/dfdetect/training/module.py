@@ -1,6 +1,6 @@
 """The thin LightningModule: wires model, loss, metrics and optimiser; holds no policy.
 
-Batch contract: ``{"image": (B, 3, H, W), "target": (B,), "index": (B,)}``; the model returns
+Batch contract: ``{"input": (B, 3, H, W) for images, "target": (B,), "index": (B,)}``; the model returns
 (B, 2) logits. Metric objects (torchmetrics) hold state and sync across processes under DDP.
 """
 from __future__ import annotations
@@ -58,7 +58,7 @@ class DetectorModule(L.LightningModule):
     def training_step(self, batch: dict | None, batch_idx: int) -> torch.Tensor | None:
         if batch is None:  # every file in this batch failed to decode (logged already)
             return None
-        logits = self(batch["image"])
+        logits = self(batch["input"])
         loss = self.loss_fn(logits, batch["target"])
         self.train_metrics.update(logits.detach(), batch["target"])
         bs = batch["target"].shape[0]
@@ -73,7 +73,7 @@ class DetectorModule(L.LightningModule):
     def validation_step(self, batch: dict | None, batch_idx: int) -> None:
         if batch is None:
             return
-        logits = self(batch["image"])
+        logits = self(batch["input"])
         target = batch["target"]
         bs = target.shape[0]
         self.log("val/loss", self.loss_fn(logits, target), prog_bar=True, batch_size=bs,

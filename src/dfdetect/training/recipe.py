@@ -82,7 +82,8 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
 
     from dfdetect.data.datamodule import DetectorDataModule
     from dfdetect.data.load import open_dataset
-    from dfdetect.models import build_model, preprocessing_of
+    from dfdetect.data.modality import get_handler, manifest_modality
+    from dfdetect.models import build_model
     from dfdetect.training.callbacks import DetectorCheckpoint
     from dfdetect.training.module import DetectorModule
 
@@ -97,7 +98,7 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model_kwargs = {"num_classes": 2, "drop_rate": cfg.model.drop_rate}
     model = build_model(cfg.model.name, cfg.model.pretrained, **model_kwargs)
-    prep = {"modality": "image", "image_size": d.image_size, **preprocessing_of(model)}
+    prep = get_handler(manifest_modality(manifest.samples)).preprocessing(d, model)
     failures = FailureLog(run_dir / "failures.csv")
     dm = DetectorDataModule(
         manifest, prep, batch_size=d.batch_size or plan.batch_size,
