@@ -161,9 +161,6 @@ def test_garbage_file(tmp_path: Path) -> None:
         load_checkpoint(garbage)
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason=(
-    "src bug: checkpoint.py read_checkpoint formats str(e).splitlines()[0]; torch.load of a "
-    "0-byte file raises EOFError('') whose message has no lines -> IndexError escapes"))
 def test_empty_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.ckpt"
     empty.write_bytes(b"")

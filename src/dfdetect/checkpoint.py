@@ -52,6 +52,11 @@ def save_checkpoint(ckpt: dict, path: str | os.PathLike) -> Path:
     return atomic_torch_save(ckpt, path)
 
 
+def _first_line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {lines[0][:200]}" if lines else f"{type(e).__name__}, empty or truncated file"
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Load and check the metadata without building the model."""
     p = Path(path)
@@ -60,8 +65,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     try:
         ckpt = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # corrupt zip, pickle with code, truncated file...
-        raise CheckpointError(f"{p}: cannot be loaded safely ({type(e).__name__}: "
-                              f"{str(e).splitlines()[0][:200]})") from None
+        raise CheckpointError(f"{p}: cannot be loaded safely ({_first_line(e)})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{p}: not a dfdetect checkpoint (use the best.ckpt or last.ckpt "
                               "that `dfdetect train` writes in the run folder)")
@@ -82,7 +86,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict]:
         model.load_state_dict(ckpt["state_dict"], strict=True)
     except RuntimeError as e:
         raise CheckpointError(f"{path}: weights do not fit {spec['name']}: "
-                              f"{str(e).splitlines()[0]}") from None
+                              f"{_first_line(e)}") from None
     model.eval()
     meta = {k: v for k, v in ckpt.items() if k != "state_dict"}
     meta["path"] = str(path)

@@ -79,7 +79,7 @@ def test_labels_csv_file(tmp_path: Path) -> None:
     csv_path = _labels_csv(tmp_path / "flux")
     m = open_dataset(str(csv_path))
     assert len(m) == 20
-    assert m.samples[0].id == "images/000"
+    assert m.samples[0].id == "images/000.jpg"
     _assert_split_by_group(m)
 
 

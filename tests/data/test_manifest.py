@@ -332,9 +332,6 @@ def test_group_split_empty() -> None:
     assert group_split([], (0.7, 0.15, 0.15)) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "src bug: group_split ignores the split already held by other rows of the same group, so "
-    "the group's unsplit rows can land in another split (group leak)"))
 def test_group_split_follows_existing_split_of_a_group() -> None:
     samples = [Sample("a", "a.jpg", "real", split="train", group="g")]
     samples += [Sample("b", "b.jpg", "real", group="g")]

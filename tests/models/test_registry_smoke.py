@@ -104,11 +104,6 @@ def test_pretrained_true_offline_fails_fast_with_hint(offline_hub: list[str]) ->
     assert "timm:resnet18" in msg
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "src bug: timm_models._from_hub sets os.environ['HF_HUB_OFFLINE'] at call time, but "
-    "huggingface_hub reads it once at import (huggingface_hub/constants.py HF_HUB_OFFLINE); in a "
-    "process that imported timm before, the download still goes to the network and retries "
-    "with back-off for ~47 s instead of failing within seconds"))
 @pytest.mark.parametrize("scenario", ["env_set_after_import", "network_down_no_env"])
 def test_offline_after_hub_import_does_not_touch_the_network(
         offline_hub: list[str], monkeypatch: pytest.MonkeyPatch, scenario: str) -> None:
@@ -160,10 +155,6 @@ def test_pretrained_file_that_cannot_be_read(tmp_path: Path) -> None:
     assert str(path) in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-    "src bug: timm_models._from_file lets timm load non-strictly whenever the head is dropped "
-    "(num_classes != 1000), so a weights file whose keys match nothing (here a wrapper's "
-    "'model.' prefix) 'loads' and silently leaves the network at random initialisation"))
 def test_pretrained_file_with_no_matching_keys_is_an_error(tmp_path: Path) -> None:
     import timm
     from safetensors.torch import save_file

@@ -160,9 +160,6 @@ def test_gpus_not_integers(gpus: str) -> None:
         resolve_device("auto", gpus=gpus, probe=two_gpus())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "src bug: negative GPU indices pass validation (gpus='-1' -> devices=[-1], message names "
-    "the last GPU as '-1: ...')"))
 def test_negative_gpu_index_is_rejected() -> None:
     with pytest.raises(DeviceError):
         resolve_device("auto", gpus="-1", probe=two_gpus())

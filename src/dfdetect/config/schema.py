@@ -142,8 +142,8 @@ class DemoConfig:
 
     out: str = opt("runs/demo", "folder for the demo's data, run, report and submission")
     model: str = opt("timm:resnet18", "model to train")
-    image_size: int = opt(96, "input size")
-    epochs: int = opt(6, "training epochs")
+    image_size: int = opt(64, "input size (the demo images are made at this size)")
+    epochs: int = opt(10, "training epochs")
     variants: int = opt(2, "real and fake variants made per identity")
     seed: int = opt(0, "seed for data, split and training")
     device: str = opt("auto", "auto, cpu, cuda or mps")

@@ -191,12 +191,15 @@ def group_split(samples: list[Sample], ratios: Sequence[float], seed: int = 0) -
 
     Groups are visited in a seeded random order; each goes to the split furthest below its target
     share of rows, so the ratios hold by sample count while no group straddles two splits. A row
-    without a group is its own group. Rows that already have a split keep it.
+    without a group is its own group. Rows that already have a split keep it, and unsplit rows
+    of the same group join them.
     """
-    todo = [s for s in samples if not s.split]
+    key = lambda s: s.group or f"__id__{s.id}"  # noqa: E731
+    fixed = {key(s): s.split for s in samples if s.split}  # a group follows its split rows
+    todo = [s for s in samples if not s.split and key(s) not in fixed]
     groups: dict[str, list[Sample]] = defaultdict(list)
     for s in todo:
-        groups[s.group or f"__id__{s.id}"].append(s)
+        groups[key(s)].append(s)
     order = sorted(groups)
     random.Random(seed).shuffle(order)
     total = len(todo)
@@ -207,5 +210,5 @@ def group_split(samples: list[Sample], ratios: Sequence[float], seed: int = 0) -
         best = max(deficit, key=lambda sp: (deficit[sp], -SPLITS.index(sp)))
         assigned[g] = best
         filled[best] += len(groups[g])
-    return [replace(s, split=assigned[s.group or f"__id__{s.id}"]) if not s.split else s
-            for s in samples]
+    assigned.update(fixed)
+    return [replace(s, split=assigned[key(s)]) if not s.split else s for s in samples]

@@ -71,6 +71,8 @@ def binary_metrics(labels: Sequence[int], scores: Sequence[float],
                    threshold: float = 0.5) -> dict:
     """Every metric the reports use, as plain JSON-ready Python values."""
     y, s = _arrays(labels, scores)
+    if y.size == 0:
+        raise ValueError("no scored samples: metrics need at least one label and score")
     pred = (s >= threshold).astype(int)
     p, r, f, support = skm.precision_recall_fscore_support(
         y, pred, labels=[0, 1], zero_division=0)
@@ -79,9 +81,9 @@ def binary_metrics(labels: Sequence[int], scores: Sequence[float],
     out = {
         "n": int(y.size), "n_real": int((y == 0).sum()), "n_fake": int((y == 1).sum()),
         "threshold": float(threshold),
-        "accuracy": float(skm.accuracy_score(y, pred)) if y.size else None,
+        "accuracy": float(skm.accuracy_score(y, pred)),
         "balanced_accuracy": float(skm.balanced_accuracy_score(y, pred)) if both else None,
-        "f1_macro": float(np.mean(f)) if y.size else None,
+        "f1_macro": float(np.mean(f)),
         "auc": float(skm.roc_auc_score(y, s)) if both else None,
         "eer": rate, "eer_threshold": eer_thr,
         "average_precision": float(skm.average_precision_score(y, s)) if both else None,

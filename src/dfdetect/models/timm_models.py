@@ -7,6 +7,7 @@ message instead of timm's ~47 s of retries. ``pretrained=<path>`` loads local we
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from pathlib import Path
@@ -41,13 +42,37 @@ def _create(name: str, **kwargs) -> nn.Module:
     return timm.create_model(name, **kwargs)
 
 
+class _HubOffline:
+    """Force huggingface_hub's offline mode for one call.
+
+    huggingface_hub reads ``HF_HUB_OFFLINE`` once, when first imported, so setting the
+    environment variable later is not enough: the module constant is switched too.
+    """
+
+    def __enter__(self) -> None:
+        from huggingface_hub import constants
+
+        self._env = os.environ.get("HF_HUB_OFFLINE")
+        self._const = constants.HF_HUB_OFFLINE
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        constants.HF_HUB_OFFLINE = True
+
+    def __exit__(self, *exc) -> None:
+        from huggingface_hub import constants
+
+        constants.HF_HUB_OFFLINE = self._const
+        if self._env is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = self._env
+
+
 def _from_hub(name: str, **kwargs) -> nn.Module:
     online = hub_reachable()
-    previous = os.environ.get("HF_HUB_OFFLINE")
-    if not online:
-        os.environ["HF_HUB_OFFLINE"] = "1"  # use the local cache only; fail in well under a second
+    guard = contextlib.nullcontext() if online else _HubOffline()
     try:
-        return _create(name, pretrained=True, **kwargs)
+        with guard:  # offline: the local cache only, failing in well under a second
+            return _create(name, pretrained=True, **kwargs)
     except ModelError:
         raise
     except Exception as e:  # timm / hub raise many types; the user needs one clear sentence
@@ -57,42 +82,58 @@ def _from_hub(name: str, **kwargs) -> nn.Module:
             f"{' (huggingface.co is unreachable: offline)' if not online else ''}: "
             f"{type(e).__name__}. Use pretrained=<path to a .safetensors/.pth file> or "
             "pretrained=false.") from None
-    finally:
-        if not online:
-            if previous is None:
-                os.environ.pop("HF_HUB_OFFLINE", None)
-            else:
-                os.environ["HF_HUB_OFFLINE"] = previous
 
 
-def _extract_state_dict(path: Path) -> Path:
-    """A dfdetect checkpoint wraps its weights; unwrap to a temp safetensors file for timm."""
-    import tempfile
-
+def _read_state_dict(path: Path) -> dict:
+    """Tensors from .safetensors, a torch state dict, or a dfdetect checkpoint (no pickle)."""
     import torch
-    from safetensors.torch import save_file
 
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
     obj = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(obj, dict) and obj.get("format") == "dfdetect-checkpoint":
-        state = obj["state_dict"]
-        tmp = Path(tempfile.mkdtemp()) / "weights.safetensors"
-        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
-        return tmp
-    return path
+        obj = obj["state_dict"]
+    elif isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict):
+        raise ModelError(f"pretrained={path}: holds a {type(obj).__name__}, not a state dict")
+    for prefix in ("module.", "model."):  # DDP / wrapper prefixes on every key
+        if obj and all(k.startswith(prefix) for k in obj):
+            obj = {k[len(prefix):]: v for k, v in obj.items()}
+    return obj
+
+
+def _head_prefixes(model: nn.Module) -> tuple[str, ...]:
+    head = (getattr(model, "pretrained_cfg", None) or {}).get("classifier") or ()
+    return (head,) if isinstance(head, str) else tuple(head)
 
 
 def _from_file(name: str, path: str, **kwargs) -> nn.Module:
+    """Load local weights; only the classifier head may be missing or differently shaped."""
     p = Path(path).expanduser()
     if not p.is_file():
         raise ModelError(f"pretrained={path}: no such file (expected local weights, true or false)")
-    if p.suffix in (".ckpt", ".pt"):
-        p = _extract_state_dict(p)
     try:
-        return _create(name, pretrained=True, pretrained_cfg_overlay={"file": str(p)}, **kwargs)
+        state = _read_state_dict(p)
     except ModelError:
         raise
     except Exception as e:
-        raise ModelError(f"pretrained={path}: cannot load into timm:{name}: {e}") from None
+        raise ModelError(f"pretrained={path}: cannot be read as weights "
+                         f"({type(e).__name__})") from None
+    model = _create(name, pretrained=False, **kwargs)
+    own = model.state_dict()
+    heads = _head_prefixes(model)
+    state = {k: v for k, v in state.items()
+             if not (k.startswith(heads) and k in own and own[k].shape != v.shape)}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    body_missing = [k for k in missing if not k.startswith(heads) or not heads]
+    if body_missing or unexpected:
+        raise ModelError(
+            f"pretrained={path} does not fit timm:{name}: {len(body_missing)} weights missing "
+            f"(e.g. {body_missing[:2]}), {len(unexpected)} unexpected (e.g. {unexpected[:2]})")
+    return model
 
 
 @MODELS.register("timm:")

@@ -86,9 +86,12 @@ class DevicePlan:
 
 def _parse_gpus(gpus: str) -> list[int]:
     try:
-        return [int(g) for g in str(gpus).replace(" ", "").split(",") if g != ""]
+        ids = [int(g) for g in str(gpus).replace(" ", "").split(",") if g != ""]
     except ValueError:
-        raise DeviceError(f"gpus='{gpus}' must be comma-separated GPU indices like 0,1") from None
+        ids = [-1]
+    if any(i < 0 for i in ids) or len(set(ids)) != len(ids):
+        raise DeviceError(f"gpus='{gpus}' must be distinct, comma-separated GPU indices like 0,1")
+    return ids
 
 
 def _pick_accelerator(device: str, gpu_ids: list[int], probe: Probe) -> str:

@@ -35,10 +35,10 @@ def test_folder_labels_groups_methods(tmp_path: Path) -> None:
     root = _tree(tmp_path / "faces")
     m = build_manifest("folder", str(root))
     rows = _by_id(m)
-    assert set(rows) == {"real/a", "real/person1/b", "fake/methodX/c"}  # .txt etc. ignored
+    assert set(rows) == {"real/a.jpg", "real/person1/b.png", "fake/methodX/c.jpg"}  # .txt etc. ignored
     assert len(m.samples) == len(rows)  # ids unique
 
-    a, b, c = rows["real/a"], rows["real/person1/b"], rows["fake/methodX/c"]
+    a, b, c = rows["real/a.jpg"], rows["real/person1/b.png"], rows["fake/methodX/c.jpg"]
     assert (a.label, b.label, c.label) == ("real", "real", "fake")
     assert (a.path, b.path, c.path) == ("real/a.jpg", "real/person1/b.png", "fake/methodX/c.jpg")
     assert a.group == ""  # a top-level file is its own group
@@ -62,12 +62,12 @@ def test_folder_modalities(tmp_path: Path) -> None:
     (root / "fake" / "gen" / "clip.MP4").write_bytes(b"\x00")
     (root / "real" / "voice.wav").write_bytes(b"\x00")
     rows = _by_id(build_manifest("folder", str(root)))
-    assert rows["fake/gen/clip"].modality == "video"
-    assert rows["fake/gen/clip"].method == "gen"
-    assert rows["real/voice"].modality == "audio"
+    assert rows["fake/gen/clip.MP4"].modality == "video"
+    assert rows["fake/gen/clip.MP4"].method == "gen"
+    assert rows["real/voice.wav"].modality == "audio"
     only_images = _by_id(build_manifest("folder", str(root), modalities=("image",)))
-    assert "fake/gen/clip" not in only_images and "real/voice" not in only_images
-    assert "real/a" in only_images
+    assert "fake/gen/clip.MP4" not in only_images and "real/voice.wav" not in only_images
+    assert "real/a.jpg" in only_images
 
 
 @pytest.mark.parametrize("suffix,expected", [(".jpg", "image"), (".JPEG", "image"),
@@ -82,9 +82,9 @@ def test_custom_label_names(tmp_path: Path) -> None:
     m = build_manifest("folder", str(root), real_label="bonafide", fake_label="spoof")
     rows = _by_id(m)
     assert {s.label for s in m.samples} == {"real", "fake"}  # canonical names
-    assert rows["real/person1/b"].path == "bonafide/person1/b.png"
-    assert rows["fake/methodX/c"].path == "spoof/methodX/c.jpg"
-    assert rows["fake/methodX/c"].method == "methodX"
+    assert rows["real/person1/b.png"].path == "bonafide/person1/b.png"
+    assert rows["fake/methodX/c.jpg"].path == "spoof/methodX/c.jpg"
+    assert rows["fake/methodX/c.jpg"].method == "methodX"
     validate(m)
 
 
@@ -93,8 +93,8 @@ def test_label_comes_from_class_folder_only(tmp_path: Path) -> None:
     _image(root / "real" / "fake_looking" / "fake.jpg")
     _image(root / "fake" / "real" / "x.jpg")
     rows = _by_id(build_manifest("folder", str(root)))
-    assert rows["real/fake_looking/fake"].label == "real"
-    assert rows["fake/real/x"].label == "fake"
+    assert rows["real/fake_looking/fake.jpg"].label == "real"
+    assert rows["fake/real/x.jpg"].label == "fake"
 
 
 def test_missing_class_folder_names_it(tmp_path: Path) -> None:
@@ -131,9 +131,6 @@ def test_registered() -> None:
     assert "folder" in ADAPTERS and "labels_csv" in ADAPTERS
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "src limitation: ids drop the file suffix, so real/x.jpg and real/x.png get the same id "
-    "and the manifest fails validation with 'duplicate ids'"))
 def test_ids_unique_when_names_differ_only_by_suffix(tmp_path: Path) -> None:
     root = tmp_path / "d"
     _image(root / "real" / "x.jpg")

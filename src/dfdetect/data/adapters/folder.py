@@ -33,7 +33,7 @@ def folder(root: str, real_label: str = "real", fake_label: str = "fake",
             nested = len(rel_in_class.parts) > 1
             group = f"{label}/{rel_in_class.parts[0]}" if nested else ""
             samples.append(Sample(
-                id=f"{label}/{rel_in_class.with_suffix('').as_posix()}",
+                id=f"{label}/{rel_in_class.as_posix()}",
                 path=f.relative_to(base).as_posix(), label=label, group=group,
                 source=base.name, method=(rel_in_class.parts[0] if nested and label == "fake"
                                           else ("none" if label == "real" else "")),

@@ -32,14 +32,16 @@ def labels_csv(root: str, real_label: str = "real", fake_label: str = "fake",
             raise ManifestError(f"{path}: needs 'path' and 'label' columns, found "
                                 f"{reader.fieldnames}")
         for line, row in enumerate(reader, start=2):
-            label = names.get(row["label"].strip())
+            label = names.get((row.get("label") or "").strip())
             if label is None:
                 raise ManifestError(f"{path} line {line}: unknown label '{row['label']}' "
                                     f"(expected {real_label} or {fake_label})")
-            rel = row["path"].strip()
+            rel = (row.get("path") or "").strip()
+            if not rel:
+                raise ManifestError(f"{path} line {line}: empty path")
             method = next((row[c] for c in _METHOD_COLUMNS if row.get(c)), "")
             samples.append(Sample(
-                id=Path(rel).with_suffix("").as_posix(), path=rel, label=label,
+                id=Path(rel).as_posix(), path=rel, label=label,
                 split=(row.get("split") or "").strip(), group=(row.get("group") or "").strip(),
                 source=(row.get("source") or path.parent.name).strip(),
                 method=method or ("none" if label == "real" else ""),
