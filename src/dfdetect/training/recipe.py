@@ -50,11 +50,20 @@ def _loggers(run_dir: Path):
             CSVLogger(str(run_dir), name="logs", version="")]
 
 
+def _quiet_lightning() -> None:
+    """Lightning sets its loggers to INFO when imported (GPU/TPU lines, tips); dfdetect prints
+    its own device line, so keep Lightning to warnings unless dfdetect is debugging."""
+    if logging.getLogger("dfdetect").getEffectiveLevel() > logging.DEBUG:
+        for name in ("lightning.pytorch", "lightning.fabric"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def _trainer(cfg: TrainConfig, plan: DevicePlan, callbacks: list, run_dir: Path,
              batches_per_epoch: int):
     import lightning as L
     from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
 
+    _quiet_lightning()
     t = cfg.trainer
     cbs = [*callbacks, LearningRateMonitor(logging_interval="step")]
     if t.progress:
