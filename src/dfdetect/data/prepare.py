@@ -50,7 +50,7 @@ def video_settings(cfg: PrepareConfig):
 
 
 def _prepare_videos(cfg: PrepareConfig, manifest: Manifest, echo) -> Manifest:
-    from dfdetect.preprocess.faces import build_detector
+    from dfdetect.preprocess.faces import check_detector
     from dfdetect.preprocess.run import parse_shard, prepare_videos, summary
 
     if not cfg.out:
@@ -61,7 +61,7 @@ def _prepare_videos(cfg: PrepareConfig, manifest: Manifest, echo) -> Manifest:
     settings = video_settings(cfg)
     parse_shard(cfg.shard)  # a bad shard fails before any work
     for det in {settings.detector, settings.fallback_detector} - {"", "none"}:
-        build_detector(det, device="cpu")  # missing package / weights: stop now, with the fix
+        check_detector(det)  # missing package / weights: stop now, with the fix
     videos = replace(manifest, samples=[s for s in manifest.samples if s.modality == "video"])
     write_manifest(videos, out_dir / "videos.csv")
     run = prepare_videos(videos, out_dir, settings, workers=cfg.num_workers, shard=cfg.shard,

@@ -18,9 +18,10 @@ import numpy as np
 
 
 def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: int = 25,
-                gop: int = 0, rotation: int = 0, crf: int = 23) -> Path:
+                gop: int = 0, rotation: int = 0, crf: int = 23, faststart: bool = False) -> Path:
     """Encode RGB frames (H, W, 3) as H.264 in an MP4; ``gop`` sets the keyframe interval
-    (0: x264's default), ``rotation`` stores display rotation metadata (counter-clockwise)."""
+    (0: x264's default), ``rotation`` stores display rotation metadata (counter-clockwise),
+    ``faststart`` puts the index before the data (as streaming sites do)."""
     import av
 
     out = Path(path)
@@ -28,7 +29,8 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: int 
     frames = iter(frames)
     first = next(frames)
     h, w = first.shape[:2]
-    with av.open(str(out), "w") as container:
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(out), "w", options=options) as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height = w - w % 2, h - h % 2
         stream.pix_fmt = "yuv420p"

@@ -59,6 +59,12 @@ def build_detector(name: str, **options) -> Detector:
     return DETECTORS.build(name, **options)
 
 
+def check_detector(name: str) -> None:
+    """Verify that ``name`` is registered and its package and weight files are installed,
+    without loading anything: a bad choice stops before any video is read."""
+    DETECTORS.build(name, check_only=True)
+
+
 class MTCNNDetector:
     """facenet-pytorch's MTCNN: boxes, scores and five landmarks, a batch of frames at a time."""
 
@@ -84,7 +90,8 @@ class MTCNNDetector:
 
 
 @DETECTORS.register("mtcnn")
-def mtcnn(device: str = "cpu", min_face_size: int = 40, **_: object) -> MTCNNDetector:
+def mtcnn(device: str = "cpu", min_face_size: int = 40, check_only: bool = False,
+          **_: object) -> MTCNNDetector | None:
     """MTCNN from facenet-pytorch; its three weight files ship inside the wheel."""
     import importlib.util
 
@@ -100,6 +107,8 @@ def mtcnn(device: str = "cpu", min_face_size: int = 40, **_: object) -> MTCNNDet
         raise PrepareError(f"detector=mtcnn: weight file(s) {', '.join(missing)} missing from "
                            f"{data}; dfdetect never downloads detector weights at run time: "
                            "reinstall facenet-pytorch==2.6.0 or use detector=haar", "detector")
+    if check_only:
+        return None
     return MTCNNDetector(device=device, min_face_size=min_face_size)
 
 
@@ -128,7 +137,7 @@ class HaarDetector:
 
 
 @DETECTORS.register("haar")
-def haar(min_face_size: int = 40, **_: object) -> HaarDetector:
+def haar(min_face_size: int = 40, check_only: bool = False, **_: object) -> HaarDetector | None:
     """OpenCV Haar cascade; the XML ships inside opencv-python-headless."""
     import cv2
 
@@ -136,6 +145,8 @@ def haar(min_face_size: int = 40, **_: object) -> HaarDetector:
     if not os.path.isfile(path):
         raise PrepareError(f"detector=haar: cascade file missing at {path}; reinstall "
                            "opencv-python-headless", "detector")
+    if check_only:
+        return None
     return HaarDetector(path, min_face_size=min_face_size)
 
 

@@ -6,14 +6,13 @@ resumes where it stopped; a marker made with other settings (frames, margin, siz
 is redone. The manifest and ``failures.csv`` are rebuilt from the markers at the end, so they
 always describe exactly the videos of this run.
 
-``shard=K/N`` (K = 0..N-1, e.g. ``$SLURM_ARRAY_TASK_ID/8``) keeps the videos whose id hashes to
-K; every shard computes the same group-aware split before sharding, so ``dfdetect merge`` can join
+``shard=K/N`` (K = 0..N-1, e.g. ``$SLURM_ARRAY_TASK_ID/8``) keeps every N-th video (sorted by
+id) from the K-th on; every shard computes the same group-aware split before sharding, so ``dfdetect merge`` can join
 the shard manifests without a group straddling two splits.
 """
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -58,10 +57,12 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
-def in_shard(video_id: str, shard: tuple[int, int]) -> bool:
-    """Stable assignment by hash, so adding videos does not move the others between shards."""
+def shard_videos(videos: list[Sample], shard: tuple[int, int]) -> list[Sample]:
+    """Videos of shard K of N: every N-th of the ids in sorted order, starting at K. Every shard
+    lists the same dataset, so the shards are disjoint, cover it, and differ by at most one."""
     k, n = shard
-    return int(hashlib.sha1(video_id.encode()).hexdigest()[:8], 16) % n == k
+    ordered = sorted(videos, key=lambda v: v.id)
+    return ordered[k::n]
 
 
 def marker_path(out_dir: Path, video_id: str) -> Path:
@@ -142,7 +143,7 @@ def prepare_videos(videos: Manifest, out_dir: str | os.PathLike, settings: Video
     start = time.perf_counter()
     out = Path(out_dir)
     k, n = parse_shard(shard)
-    mine = [v for v in videos.samples if in_shard(v.id, (k, n))]
+    mine = shard_videos(videos.samples, (k, n))
     todo, done = _pending(mine, out, settings, retry_failed)
     echo(f"Preparing {len(mine)} videos" + (f" (shard {k}/{n} of {len(videos)})" if n > 1 else "")
          + f": {len(done)} already done, {len(todo)} to do, {max(1, workers)} process(es)")
