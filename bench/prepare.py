@@ -112,6 +112,21 @@ def run_baseline(clips: list[Path], sample: dict[str, list[int]] | None) -> tupl
     return decode_s + detect_s / max(1, detected) * n, boxes, n
 
 
+def sampler_memory(clips: list[Path]) -> list[tuple[str, int, float]]:
+    """Peak RSS growth while reading *every* frame of the shortest and the longest clip through
+    our sampler (no detection): flat memory means the two are about equal."""
+    from dfdetect.preprocess.frames import probe, read_frames
+
+    infos = sorted((probe(str(c)) for c in clips), key=lambda i: i.n_frames)
+    out = []
+    for info in (infos[0], infos[-1]):
+        with PeakRSS() as mem:
+            for _ in read_frames(info, list(range(info.n_frames))):
+                pass
+        out.append((Path(info.path).name, info.n_frames, mem.peak - mem.start))
+    return out
+
+
 def main() -> None:
     from dfdetect.preprocess.faces import iou
 
@@ -125,6 +140,8 @@ def main() -> None:
                     help="detect on this many of our frames per clip and extrapolate the "
                          "baseline's detection time to every frame; 0 = run the full baseline "
                          "(over an hour for the 17 clips on 2 busy cores)")
+    ap.add_argument("--memory-only", action="store_true",
+                    help="only the sampler memory check (seconds instead of minutes)")
     args = ap.parse_args()
     clips = sorted(args.videos.glob("*.mp4"))[: args.limit or None]
     if not clips:
@@ -133,7 +150,11 @@ def main() -> None:
     import torch
 
     print(f"{len(clips)} clips from {args.videos}; torch threads {torch.get_num_threads()}, "
-          f"{os.cpu_count()} cores")
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    for name, n, grow in sampler_memory(clips):
+        print(f"sampler  : every frame of {name} ({n} frames): peak RSS +{grow:.0f} MB")
+    if args.memory_only:
+        return
     with tempfile.TemporaryDirectory() as tmp, PeakRSS() as mem_ours:
         ours_s, ours = run_ours(clips, args.frames, Path(tmp))
     with PeakRSS() as mem_base:

@@ -191,5 +191,7 @@ class DemoConfig:
     image_size: int = opt(96, "input size")
     epochs: int = opt(6, "training epochs")
     variants: int = opt(2, "real and fake variants made per identity")
+    clips: int = opt(1, "short videos per photo identity and class, rendered and prepared into "
+                     "face crops (0: images only)", "2")
     seed: int = opt(0, "seed for data, split and training")
     device: str = opt("auto", "auto, cpu, cuda or mps")
