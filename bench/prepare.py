@@ -127,9 +127,7 @@ def sampler_memory(clips: list[Path]) -> list[tuple[str, int, float]]:
     return out
 
 
-def main() -> None:
-    from dfdetect.preprocess.faces import iou
-
+def _args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     shared = os.environ.get("DFDETECT_SHARED_DATA") or \
         Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -142,7 +140,24 @@ def main() -> None:
                          "(over an hour for the 17 clips on 2 busy cores)")
     ap.add_argument("--memory-only", action="store_true",
                     help="only the sampler memory check (seconds instead of minutes)")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def _baseline_frames(ours: dict, per_clip: int) -> dict[str, list[int]] | None:
+    """The first ``per_clip`` of our frames of each clip (None: every frame)."""
+    if not per_clip:
+        return None
+    sample: dict[str, list[int]] = {}
+    for vid, frame in sorted(ours):
+        if len(sample.setdefault(vid, [])) < per_clip:
+            sample[vid].append(frame)
+    return sample
+
+
+def main() -> None:
+    from dfdetect.preprocess.faces import iou
+
+    args = _args()
     clips = sorted(args.videos.glob("*.mp4"))[: args.limit or None]
     if not clips:
         raise SystemExit(f"no .mp4 clips in {args.videos}")
@@ -158,16 +173,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, PeakRSS() as mem_ours:
         ours_s, ours = run_ours(clips, args.frames, Path(tmp))
     with PeakRSS() as mem_base:
-        sample = None
-        if args.baseline_sample:
-            sample = {}
-            for vid, frame in sorted(ours):
-                sample.setdefault(vid, [])
-                if len(sample[vid]) < args.baseline_sample:
-                    sample[vid].append(frame)
-        base_s, base, n_frames = run_baseline(clips, sample)
-    shared = [k for k in ours if k in base]
-    ious = [iou(ours[k], base[k]) for k in shared]
+        base_s, base, n_frames = run_baseline(clips, _baseline_frames(ours, args.baseline_sample))
     rate_ours, rate_base = 60 * len(clips) / ours_s, 60 * len(clips) / base_s
     print(f"ours     : {ours_s:7.1f} s  {rate_ours:6.2f} videos/min  ({args.frames} frames/video,"
           f" {len(ours)} faces)  peak RSS {mem_ours.peak:.0f} MB"
@@ -176,11 +182,11 @@ def main() -> None:
            if args.baseline_sample else "measured in full")
     print(f"baseline : {base_s:7.1f} s  {rate_base:6.2f} videos/min  ({n_frames} frames decoded,"
           f" detector on every frame at full resolution; {how})"
-          f"\n             peak RSS {mem_base.peak:.0f} MB"
-          f" (+{mem_base.peak - mem_base.start:.0f})")
+          f"\n           peak RSS {mem_base.peak:.0f} MB (+{mem_base.peak - mem_base.start:.0f})")
     print(f"ratio    : {rate_ours / rate_base:.1f}x faster")
+    ious = [iou(ours[k], base[k]) for k in ours if k in base]
     if ious:
-        print(f"IoU of our boxes vs the baseline's on {len(shared)} shared frames: mean "
+        print(f"IoU of our boxes vs the baseline's on {len(ious)} shared frames: mean "
               f"{np.mean(ious):.3f}, min {np.min(ious):.3f}, share >= 0.5: "
               f"{np.mean(np.array(ious) >= 0.5):.3f}")
 

@@ -160,11 +160,11 @@ def read_frames(info: VideoInfo, indices: list[int]) -> Iterator[Frame]:
         frames: Iterator | None = None
         pending = None
         for target, do_seek in zip(wanted, plan):
-            if do_seek or frames is None:
-                k = info.key_index[bisect.bisect_right(info.key_index, target) - 1]
-                container.seek(info.pts[k], stream=stream, backward=True, any_frame=False)
-                frames, pending = container.decode(stream), None
             try:
+                if do_seek or frames is None:
+                    k = info.key_index[bisect.bisect_right(info.key_index, target) - 1]
+                    container.seek(info.pts[k], stream=stream, backward=True, any_frame=False)
+                    frames, pending = container.decode(stream), None
                 frame, pending = _advance(frames, pending, index_of, target)
             except av.FFmpegError as e:
                 error, frames = e, None  # re-seek for the next target

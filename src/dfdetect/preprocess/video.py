@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import shutil
 from dataclasses import asdict, dataclass
@@ -28,6 +29,8 @@ from dfdetect.preprocess import PrepareError
 from dfdetect.preprocess.crops import cut, square_box, to_crop_coords, write_jpeg
 from dfdetect.preprocess.faces import Face, build_detector, detect_frames, link_tracks, main_track
 from dfdetect.preprocess.frames import plan_reads, probe, read_frames, sample_indices
+
+log = logging.getLogger(__name__)
 
 #: frames decoded and detected together (bounds memory; MTCNN is faster in batches)
 BATCH = 8
@@ -84,6 +87,11 @@ class VideoWorker:
         except PrepareError as e:
             shutil.rmtree(folder, ignore_errors=True)
             return {**base, "status": "failed", "stage": e.stage, "reason": str(e)}
+        except Exception as e:  # noqa: BLE001 - one odd file must not end a day-long run
+            log.warning("unexpected error on %s", path, exc_info=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            return {**base, "status": "failed", "stage": "error",
+                    "reason": f"{path}: unexpected {type(e).__name__}: {e}"}
 
     def _crops(self, sample: dict, path: str, folder: Path, crops_rel: Path) -> dict:
         info = probe(path)
