@@ -3,14 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-
-
-def numbered_frames(n: int, size=(64, 48)) -> list[np.ndarray]:
-    """Frames whose brightness encodes their index (index * 10), to check which frame came out."""
-    w, h = size
-    return [np.full((h, w, 3), min(255, 10 * i), np.uint8) for i in range(n)]
 
 
 @pytest.fixture(scope="session")

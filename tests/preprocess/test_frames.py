@@ -6,11 +6,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import numbered_frames
 from dfdetect.demo.clips import write_video
 from dfdetect.preprocess import PrepareError
 from dfdetect.preprocess.frames import (SEEK_COST, VideoInfo, plan_reads, probe, read_frames,
                                         sample_indices)
+
+
+def numbered_frames(n: int, size=(64, 48)) -> list[np.ndarray]:
+    """Frames whose brightness encodes their index (index * 10), to check which frame came out."""
+    w, h = size
+    return [np.full((h, w, 3), min(255, 10 * i), np.uint8) for i in range(n)]
 
 
 def test_sample_indices_even_all_and_step() -> None:
