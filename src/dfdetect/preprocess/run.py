@@ -205,6 +205,8 @@ def summary(run: VideoRun, videos: Manifest, out_dir: Path) -> str:
             f"{sp} {lab} {c}" for (sp, lab), c in sorted(crops.items())),
         f"  failures: {total - len(ok)}" + ("" if not run.reasons else " (" + ", ".join(
             f"{stage} {c}" for stage, c in run.reasons.most_common()) + ")"),
+        *[f"    {r['stage']}: {r['reason']}"
+          for r in run.results if r["status"] != "ok"][:5],
         f"  manifest : {run.manifest_path}",
         f"  crops    : {out_dir / 'crops'}",
         f"  failures : {run.failures_path}",
