@@ -1,7 +1,9 @@
 """``dfdetect demo``: the whole image slice, offline, in a few minutes on two CPU cores.
 
 Steps: build a small face-forgery set from photos that installed packages ship
-(:mod:`dfdetect.demo.faces`), split it by identity, train a small timm model, evaluate on the
+(:mod:`dfdetect.demo.faces`), render a handful of short clips from them and run the video
+``prepare`` on those (:mod:`dfdetect.demo.videos`: sampling, MTCNN, crops), split everything by
+identity, train a small timm model, evaluate on the
 held-out identities, and write a submission for them. It needs neither ``../shared`` nor the
 network. The set is tiny and easy: the numbers prove the plumbing, not a detector.
 """
@@ -39,8 +41,10 @@ def _prepare_data(cfg: DemoConfig, echo) -> Path:
             [s for s in m.samples if s.modality == "video"], data_dir.resolve()), echo)
         m.samples = [s for s in m.samples if s.modality != "video"] + crops
     write_manifest(m, manifest_path)
-    echo(f"[1/4] Data: {len(m)} face images ({m.counts()}) from photos shipped with "
-         f"scikit-image and matplotlib, split by identity -> {manifest_path}")
+    crops = sum(s.modality == "frame" for s in m.samples)
+    echo(f"[1/4] Data: {len(m)} faces ({crops} of them crops from {len(videos)} clips; "
+         f"{m.counts()}) from photos shipped with scikit-image and matplotlib, split by "
+         f"identity -> {manifest_path}")
     return manifest_path
 
 
