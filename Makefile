@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet $(TORCH)
 	$(PIP) install --quiet -c requirements/constraints.txt -e '.[dev]'
+	$(PIP) install --quiet --no-deps facenet-pytorch==2.6.0
 	$(BIN)/python -c "import torch, torchvision, dfdetect; print('installed dfdetect', dfdetect.__version__, 'torch', torch.__version__)"
 	touch $(STAMP)
 
@@ -31,6 +32,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/train_overhead.py
+	$(BIN)/python bench/prepare.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -12,11 +12,12 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from dfdetect.data.manifest import ManifestError
     from dfdetect.inference.predict import InputError
     from dfdetect.models import ModelError
+    from dfdetect.preprocess import PrepareError
     from dfdetect.registry import RegistryError
     from dfdetect.training.device import DeviceError
 
     return (CheckpointError, ConfigError, DecodeError, ManifestError, InputError, ModelError,
-            RegistryError, DeviceError, FileNotFoundError, PermissionError)
+            RegistryError, DeviceError, PrepareError, FileNotFoundError, PermissionError)
 
 
 USER_ERRORS = _user_errors()

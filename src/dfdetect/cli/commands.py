@@ -1,8 +1,8 @@
 """The sub-commands: each is (config class, one-line summary, run function)."""
 from __future__ import annotations
 
-from dfdetect.config.schema import (DemoConfig, EvaluateConfig, PredictConfig, PrepareConfig,
-                                    TrainConfig)
+from dfdetect.config.schema import (DemoConfig, DoctorConfig, EvaluateConfig, MergeConfig,
+                                    PredictConfig, PrepareConfig, TrainConfig)
 
 
 def run_demo(cfg: DemoConfig) -> None:
@@ -36,6 +36,24 @@ def run_prepare(cfg: PrepareConfig) -> None:
     prepare(cfg)
 
 
+def run_merge(cfg: MergeConfig) -> None:
+    from dfdetect.preprocess.merge import merge_shards
+
+    merge_shards(cfg.root, cfg.out, check_files=cfg.check_files)
+
+
+def run_doctor(cfg: DoctorConfig) -> None:
+    from dfdetect.data.doctor import doctor
+    from dfdetect.data.manifest import ManifestError
+
+    if not cfg.manifest:
+        raise ManifestError("doctor needs manifest=<manifest CSV>")
+    report = doctor(cfg.manifest, cfg.root, hash_files=cfg.hash_files)
+    print(report.text)
+    if not report.ok:
+        raise ManifestError(f"{cfg.manifest}: leakage, duplicates or missing files (see above)")
+
+
 def run_models(_: None) -> None:
     from dfdetect.models import model_names
 
@@ -52,7 +70,10 @@ COMMANDS = {
                  run_evaluate),
     "predict": (PredictConfig, "score an image, a folder or a manifest into submission.csv",
                 run_predict),
-    "prepare": (PrepareConfig, "turn a dataset's own layout into a manifest with splits",
-                run_prepare),
+    "prepare": (PrepareConfig, "turn a dataset's own layout into a manifest with splits; videos "
+                "into face crops", run_prepare),
+    "merge": (MergeConfig, "join the shard manifests of a sharded prepare", run_merge),
+    "doctor": (DoctorConfig, "report class balance, split leakage, duplicate and missing files",
+               run_doctor),
     "models": (None, "list the registered models", run_models),
 }

@@ -21,7 +21,12 @@ EXAMPLES = {
                 "  dfdetect predict ckpt=best.ckpt input=face.jpg out=one.csv columns=id,score"),
     "prepare": ("  dfdetect prepare data=folder root=/data/faces out=data/faces/manifest.csv\n"
                 "  dfdetect prepare data=labels_csv root=../shared/data/faces_flux/labels.csv "
-                "out=data/flux/manifest.csv"),
+                "out=data/flux/manifest.csv\n"
+                "  dfdetect prepare data=ffpp root=/data/FaceForensics++ compression=c23 "
+                "out=data/ffpp_c23 frames_per_video=32 num_workers=8 split_ratio=0.8\n"
+                "  dfdetect prepare data=folder root=videos/ out=data/vids shard=0/4"),
+    "merge": "  dfdetect merge root=data/ffpp_c23",
+    "doctor": "  dfdetect doctor manifest=data/ffpp_c23/manifest.csv",
     "models": "  dfdetect models",
 }
 

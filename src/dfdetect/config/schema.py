@@ -124,16 +124,62 @@ class PredictConfig:
 
 @dataclass
 class PrepareConfig:
-    """Options of `dfdetect prepare` (image datasets -> manifest)."""
+    """Options of `dfdetect prepare` (a dataset -> manifest; videos -> face crops + manifest)."""
 
-    data: str = opt("folder", "dataset adapter (see `dfdetect prepare --help`)", "labels_csv")
+    data: str = opt("folder", "dataset adapter: folder, labels_csv, ffpp, celebdf, dfdc",
+                    "ffpp")
     root: str = opt("", "dataset folder (or the labels CSV for labels_csv)", "/data/faces")
-    out: str = opt("", "output manifest CSV", "data/faces/manifest.csv")
+    out: str = opt("", "output manifest CSV; with videos, the output folder (crops, manifest.csv,"
+                   " failures.csv)", "data/ffpp_c23")
     real_label: str = opt("real", "folder / label name of the authentic class")
     fake_label: str = opt("fake", "folder / label name of the manipulated class")
-    split_ratio: str = opt("0.7,0.15,0.15", "train,val,test ratios for the group-aware split")
+    split_ratio: str = opt("0.7,0.15,0.15", "train,val,test ratios for the group-aware split of "
+                           "rows the dataset leaves unsplit (0.8 = train 0.8 / val 0.2)", "0.8")
     seed: int = opt(42, "seed of the split")
     check_files: bool = opt(True, "verify that every file exists")
+    official_split: bool = opt(True, "use the dataset's own split files when present (FF++ "
+                               "splits/*.json, Celeb-DF List_of_testing_videos.txt, DFDC "
+                               "metadata.json)")
+    compression: str = opt("c23", "FaceForensics++ quality folder: raw, c23 or c40", "c40")
+    detector: str = opt("mtcnn", "face detector: mtcnn (5 landmarks) or haar (box only); both "
+                        "ship their weights, nothing is downloaded", "haar")
+    fallback_detector: str = opt("haar", "detector tried on frames where the first finds no "
+                                 "face; none to disable", "none")
+    frames_per_video: int = opt(32, "evenly spaced frames sampled per video; 0 keeps every "
+                                "frame", "16")
+    frame_step: int = opt(0, "keep every k-th frame instead (overrides frames_per_video)", "10")
+    detect_size: int = opt(640, "longer side of the copy faces are detected on (boxes are mapped"
+                           " back to full resolution); 0 = full size", "480")
+    min_face_size: int = opt(40, "smallest face searched for, in detection pixels", "20")
+    margin: float = opt(0.2, "added around the face box on every side, as a fraction of its "
+                        "longer side", "0.3")
+    image_size: int = opt(224, "side of the saved square crops in pixels", "380")
+    jpeg_quality: int = opt(95, "JPEG quality of the crops (1-100)", "90")
+    keep_all_faces: bool = opt(False, "keep every face track, not only the main face")
+    num_workers: int = opt(0, "video processes; 0 works in this process (with all cores)", "8")
+    shard: str = opt("", "K/N: this job prepares shard K (0..N-1) of N; join with dfdetect "
+                     "merge", "0/4")
+    retry_failed: bool = opt(False, "re-run videos that failed in an earlier run (done videos "
+                             "are always skipped)")
+    device: str = opt("cpu", "device of the face detector: cpu, cuda or mps", "cuda")
+
+
+@dataclass
+class MergeConfig:
+    """Options of `dfdetect merge` (shard manifests of one prepare -> one manifest)."""
+
+    root: str = opt("", "the prepare output folder holding shards/", "data/ffpp_c23")
+    out: str = opt("", "merged manifest (default: <root>/manifest.csv)")
+    check_files: bool = opt(True, "verify that every crop exists")
+
+
+@dataclass
+class DoctorConfig:
+    """Options of `dfdetect doctor` (leakage and sanity report of a manifest)."""
+
+    manifest: str = opt("", "manifest CSV to check", "data/ffpp_c23/manifest.csv")
+    root: str = opt("", "folder the manifest's paths are relative to (default: its folder)")
+    hash_files: bool = opt(True, "hash every file to find identical files in different splits")
 
 
 @dataclass
@@ -145,5 +191,7 @@ class DemoConfig:
     image_size: int = opt(64, "input size (the demo images are made at this size)")
     epochs: int = opt(10, "training epochs")
     variants: int = opt(2, "real and fake variants made per identity")
+    clips: int = opt(1, "short videos per photo identity and class, rendered and prepared into "
+                     "face crops (0: images only)", "2")
     seed: int = opt(0, "seed for data, split and training")
     device: str = opt("auto", "auto, cpu, cuda or mps")

@@ -1,7 +1,9 @@
 """``dfdetect demo``: the whole image slice, offline, in a few minutes on two CPU cores.
 
 Steps: build a small face-forgery set from photos that installed packages ship
-(:mod:`dfdetect.demo.faces`), split it by identity, train a small timm model, evaluate on the
+(:mod:`dfdetect.demo.faces`), render a handful of short clips from them and run the video
+``prepare`` on those (:mod:`dfdetect.demo.videos`: sampling, MTCNN, crops), split everything by
+identity, train a small timm model, evaluate on the
 held-out identities, and write a submission for them. It needs neither ``../shared`` nor the
 network. The set is tiny and easy: the numbers prove the plumbing, not a detector.
 """
@@ -25,18 +27,48 @@ class DemoResult:
 
 
 def _prepare_data(cfg: DemoConfig, echo) -> Path:
-    from dfdetect.data.manifest import group_split, read_manifest, write_manifest
+    from dfdetect.data.manifest import Manifest, group_split, read_manifest, write_manifest
     from dfdetect.demo.faces import build_demo_faces
 
     data_dir = Path(cfg.out) / "data"
     manifest_path = build_demo_faces(data_dir, size=cfg.image_size, variants=cfg.variants,
                                      seed=cfg.seed)
     m = read_manifest(manifest_path)
-    m.samples = group_split(m.samples, (0.6, 0.2, 0.2), seed=cfg.seed)
+    videos = _render_videos(cfg, data_dir)
+    m.samples = group_split(m.samples + videos, (0.6, 0.2, 0.2), seed=cfg.seed)
+    if videos:
+        crops = _prepare_videos(cfg, data_dir, Manifest(
+            [s for s in m.samples if s.modality == "video"], data_dir.resolve()), echo)
+        m.samples = [s for s in m.samples if s.modality != "video"] + crops
     write_manifest(m, manifest_path)
-    echo(f"[1/4] Data: {len(m)} face images ({m.counts()}) from photos shipped with "
-         f"scikit-image and matplotlib, split by identity -> {manifest_path}")
+    crops = sum(s.modality == "frame" for s in m.samples)
+    echo(f"[1/4] Data: {len(m)} faces ({crops} of them crops from {len(videos)} clips; "
+         f"{m.counts()}) from photos shipped with scikit-image and matplotlib, split by "
+         f"identity -> {manifest_path}")
     return manifest_path
+
+
+def _render_videos(cfg: DemoConfig, data_dir: Path) -> list:
+    from dfdetect.demo.videos import render_demo_videos
+
+    if cfg.clips <= 0:
+        return []
+    return render_demo_videos(data_dir, size=128, frames=12, clips_per_identity=cfg.clips,
+                              seed=cfg.seed)
+
+
+def _prepare_videos(cfg: DemoConfig, data_dir: Path, videos, echo) -> list:
+    """Run the video prepare on the rendered clips: sampled frames -> MTCNN -> square crops."""
+    from dfdetect.preprocess.run import prepare_videos, summary
+    from dfdetect.preprocess.video import VideoSettings
+
+    out = data_dir / "video_crops"
+    settings = VideoSettings(frames_per_video=6, image_size=cfg.image_size, min_face_size=20)
+    run = prepare_videos(videos, out, settings, echo=lambda _: None)
+    echo("[1/4] Video: " + summary(run, videos, out).replace("\n", "\n      "))
+    for s in run.manifest.samples:  # crop paths relative to the demo's manifest folder
+        s.path = (Path("video_crops") / s.path).as_posix()
+    return run.manifest.samples
 
 
 def _train_config(cfg: DemoConfig, manifest: Path) -> TrainConfig:

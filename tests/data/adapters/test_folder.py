@@ -138,3 +138,11 @@ def test_ids_unique_when_names_differ_only_by_suffix(tmp_path: Path) -> None:
     _image(root / "fake" / "y.jpg")
     m = build_manifest("folder", str(root))
     assert len({s.id for s in m.samples}) == len(m.samples)
+
+
+def test_folder_lists_videos_as_video_rows(tmp_path: Path, put) -> None:
+    root = put(tmp_path / "vids", "real/a.mp4", "fake/deepfakes/b.mov")
+    m = build_manifest("folder", str(root))
+    rows = _by_id(m)
+    assert rows["real/a"].modality == rows["fake/deepfakes/b"].modality == "video"
+    assert rows["fake/deepfakes/b"].method == "deepfakes"

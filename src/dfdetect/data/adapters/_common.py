@@ -1,0 +1,60 @@
+"""Helpers shared by the dataset adapters: connected groups and official splits kept leak-free."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from typing import Callable, Iterable
+
+from dfdetect.data.manifest import Sample
+
+
+class UnionFind:
+    """Ids linked by a fake (target + source) end up in one group: they share a face."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, *xs: str) -> None:
+        roots = sorted({self.find(x) for x in xs})
+        for r in roots[1:]:
+            self.parent[r] = roots[0]
+
+    def group(self, x: str) -> str:
+        """The smallest id of ``x``'s component, so group names are stable and readable."""
+        root = self.find(x)
+        return min(k for k in self.parent if self.find(k) == root)
+
+    def groups(self) -> dict[str, str]:
+        """id -> group name, for every id seen."""
+        members: dict[str, list[str]] = defaultdict(list)
+        for k in self.parent:
+            members[self.find(k)].append(k)
+        return {k: min(ms) for ms in members.values() for k in ms}
+
+
+def refine_straddling(samples: list[Sample],
+                      finer: Iterable[Callable[[Sample], str]]) -> list[Sample]:
+    """Where an official split puts a group's rows in different splits (or leaves some of them
+    unsplit), regroup that group's rows by the next finer key, down to the video itself.
+
+    Why: the official split of a benchmark is kept as published, and the manifest must still
+    never have a group in two splits (training refuses such a manifest).
+    """
+    keys = list(finer) + [lambda s: s.id]
+    out = list(samples)
+    for key in keys:
+        splits: dict[str, set[str]] = defaultdict(set)
+        for s in out:
+            splits[s.group].add(s.split)
+        bad = {g for g, sp in splits.items() if len(sp) > 1}
+        if not bad:
+            break
+        out = [replace(s, group=f"{s.group}/{key(s)}") if s.group in bad else s for s in out]
+    return out
