@@ -10,12 +10,14 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from dfdetect.config.loader import ConfigError
     from dfdetect.data.image import DecodeError
     from dfdetect.data.manifest import ManifestError
+    from dfdetect.inference.export import ExportError
     from dfdetect.inference.predict import InputError
     from dfdetect.models import ModelError
     from dfdetect.registry import RegistryError
     from dfdetect.training.device import DeviceError
 
-    return (CheckpointError, ConfigError, DecodeError, ManifestError, InputError, ModelError,
+    return (CheckpointError, ConfigError, DecodeError, ManifestError, InputError, ExportError,
+            ModelError,
             RegistryError, DeviceError, FileNotFoundError, PermissionError)
 
 
