@@ -85,7 +85,10 @@ def compare(cfg: CompareConfig, echo=print) -> str:
     reports: dict[str, dict] = {}
     for g in given:
         for path in find_reports(g):
-            reports[_label(path, g)] = json.loads(path.read_text())
+            label = _label(path, g)
+            while label in reports:  # the same folder name under two parents
+                label = f"{label}'"
+            reports[label] = json.loads(path.read_text())
     text = comparison_table(reports, cfg.level)
     echo(text)
     if cfg.out:
