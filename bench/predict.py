@@ -1,0 +1,102 @@
+"""Predict throughput, PyTorch eager vs ONNX Runtime, measured in the same run.
+
+Prints images/s (decode + preprocess + model, through ``Predictor.score`` on JPEG files) and
+videos/s (face crops already decoded, through ``VideoScorer``: the frame sampler and face
+detector of ``dfdetect.preprocess`` are excluded, so this is the scoring part of a video), for
+both backends, and the ONNX / PyTorch ratio. The model is untrained (speed does not depend on
+the weights). Run: ``python bench/predict.py [--model timm:efficientnet_b0 --size 224]``.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def _checkpoint(folder: Path, model_name: str, size: int) -> Path:
+    from dfdetect.checkpoint import make_checkpoint, save_checkpoint
+    from dfdetect.models import build_model, preprocessing_of
+
+    net = build_model(model_name, pretrained="false", num_classes=2).eval()
+    pre = {"modality": "image", "image_size": size, **preprocessing_of(net)}
+    ckpt = make_checkpoint(net, model_name=model_name, model_kwargs={"num_classes": 2},
+                           preprocessing=pre, config={})
+    return save_checkpoint(ckpt, folder / "bench.ckpt")
+
+
+def _images(folder: Path, n: int, size: int) -> list[str]:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        p = folder / f"img_{i:04d}.jpg"
+        Image.fromarray((rng.random((size, size, 3)) * 255).astype(np.uint8)).save(p, quality=90)
+        paths.append(str(p))
+    return paths
+
+
+def _rate(fn, count: int, repeat: int) -> float:
+    """Items per second, best of ``repeat`` runs after one warm-up."""
+    fn()
+    best = min(_timed(fn) for _ in range(repeat))
+    return count / best
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run(args) -> dict:
+    from dfdetect.config.schema import ExportConfig
+    from dfdetect.inference.export import export
+    from dfdetect.inference.onnx_backend import OnnxPredictor
+    from dfdetect.inference.predictor import Predictor
+    from dfdetect.inference.video import VideoScorer
+
+    folder = Path(tempfile.mkdtemp(prefix="dfdetect_bench_"))
+    ckpt = _checkpoint(folder, args.model, args.size)
+    export(ExportConfig(ckpt=str(ckpt)), echo=lambda *_: None)
+    paths = _images(folder, args.images, args.size)
+    crops = [(i, (np.random.default_rng(i).random((args.size, args.size, 3)) * 255)
+              .astype(np.uint8)) for i in range(args.frames)]
+    videos = [f"v{i}.mp4" for i in range(args.videos)]
+    backends = {"torch": Predictor.from_checkpoint(ckpt, "cpu", args.batch, 0),
+                "onnx": OnnxPredictor.from_path(ckpt, args.batch, 0)}
+    out = {}
+    for name, scorer in backends.items():
+        vs = VideoScorer(scorer, lambda _path: crops, "mean")
+        out[name] = {
+            "images_per_s": _rate(lambda: list(scorer.score(paths)), len(paths), args.repeat),
+            "videos_per_s": _rate(lambda: list(vs.score(videos)), len(videos), args.repeat)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="timm:resnet18")
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--images", type=int, default=96)
+    parser.add_argument("--videos", type=int, default=6)
+    parser.add_argument("--frames", type=int, default=16, help="face crops per video")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    res = run(args)
+    print(f"model {args.model} at {args.size}px, batch {args.batch}, "
+          f"{torch.get_num_threads()} threads, best of {args.repeat}")
+    print(f"{'backend':<8} {'images/s':>10} {'videos/s':>10}   ({args.frames} crops per video)")
+    for name, r in res.items():
+        print(f"{name:<8} {r['images_per_s']:>10.1f} {r['videos_per_s']:>10.2f}")
+    print(f"ratio onnx/torch: images {res['onnx']['images_per_s'] / res['torch']['images_per_s']:.2f}x"
+          f" · videos {res['onnx']['videos_per_s'] / res['torch']['videos_per_s']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
