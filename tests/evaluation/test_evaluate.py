@@ -119,3 +119,22 @@ def test_ensemble_of_two_input_sizes(demo_faces, make_tiny_ckpt, tmp_path) -> No
     for key, s in score["ab"].items():
         assert s == pytest.approx(0.75 * score["a"][key] + 0.25 * score["b"][key], abs=2e-6)
     assert [m["weight"] for m in both.report["models"]] == [0.75, 0.25]
+
+
+def test_save_threshold_writes_it_into_the_checkpoint(demo_faces, make_tiny_ckpt, tmp_path) -> None:
+    import shutil
+
+    from dfdetect.checkpoint import read_checkpoint
+    from dfdetect.config.loader import ConfigError
+
+    ckpt = shutil.copy(make_tiny_ckpt(), tmp_path / "best.ckpt")
+    result = evaluate(EvaluateConfig(ckpt=str(ckpt), data=str(demo_faces), out=str(tmp_path / "r"),
+                                     save_threshold=True, bootstrap=0, device="cpu",
+                                     num_workers=0), echo=lambda *_: None)
+    stored = read_checkpoint(ckpt)
+    assert stored["threshold"] == pytest.approx(result.metrics["threshold"])
+    assert stored["threshold_source"].startswith("val:eer at frame level")
+    with pytest.raises(ConfigError, match="exactly one"):
+        evaluate(EvaluateConfig(ckpt=f"{ckpt},{ckpt}", data=str(demo_faces), bootstrap=0,
+                                out=str(tmp_path / "e"), save_threshold=True, device="cpu",
+                                num_workers=0), echo=lambda *_: None)

@@ -103,6 +103,8 @@ class EvaluateConfig:
                                "to the evaluated split; '' keeps the checkpoint's threshold", "")
     threshold_rule: str = opt("eer", "how the threshold is chosen: eer, balanced_accuracy or "
                               "f1_macro", "balanced_accuracy")
+    save_threshold: bool = opt(False, "write the chosen threshold (headline level) into the "
+                               "checkpoint, so predict uses it (one checkpoint only)", "true")
     aggregation: str = opt("mean", "frame -> video score: mean, max, topk_mean or confident",
                            "topk_mean")
     topk: int = opt(3, "k of topk_mean (frames per video)", "5")

@@ -124,7 +124,7 @@ def _open_subset(cfg: EvaluateConfig) -> tuple[Manifest, Manifest]:
     return manifest, subset
 
 
-def _header(cfg: EvaluateConfig, scorer, rows: list[dict], videos: bool) -> dict:
+def _header(cfg: EvaluateConfig, rows: list[dict], videos: bool) -> dict:
     return {"schema_version": SCHEMA_VERSION, "checkpoint": str(cfg.ckpt),
             "models": [{"path": p, "weight": w} for p, w in parse_ckpt_spec(cfg.ckpt)],
             "backend": cfg.backend, "data": str(cfg.data), "split": cfg.split,
@@ -135,6 +135,8 @@ def _header(cfg: EvaluateConfig, scorer, rows: list[dict], videos: bool) -> dict
 
 def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
     """Metrics, report.md, metrics.json, predictions.csv and plots for one split."""
+    if cfg.save_threshold:
+        _writable_checkpoint(cfg)
     manifest, subset = _open_subset(cfg)
     videos = L.has_videos(subset.samples)
     scorer = build_scorer(cfg.ckpt, cfg.backend, cfg.device, cfg.batch_size, cfg.num_workers)
@@ -144,7 +146,7 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
                             f"(first error: {rows[0]['error']})")
     thresholds = _thresholds(cfg, manifest, scorer, videos)
     by_level = _level_rows(rows, videos, cfg)
-    report = _header(cfg, scorer, rows, videos)
+    report = _header(cfg, rows, videos)
     report["levels"] = {lv: L.level_metrics(lr, thresholds[lv], cfg.bootstrap, cfg.seed)
                         for lv, lr in by_level.items()}
     top = report["levels"][report["level"]]
@@ -157,8 +159,35 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
                                 if r["status"] != "ok"]})
     out = _out_dir(cfg)
     write_report(report, rows, by_level, out)
+    if cfg.save_threshold:
+        echo(save_threshold(cfg, top["threshold"], report["level"]))
     echo(summary_line(report, out))
     return EvalResult(out, report)
+
+
+def _writable_checkpoint(cfg: EvaluateConfig) -> str:
+    """The one .ckpt that save_threshold writes into (checked before any scoring)."""
+    from dfdetect.config.loader import ConfigError
+
+    members = parse_ckpt_spec(cfg.ckpt)
+    if len(members) != 1 or not members[0][0].endswith(".ckpt"):
+        raise ConfigError("save_threshold=true needs exactly one .ckpt (an ensemble or an ONNX "
+                          "file has no checkpoint to write into)")
+    return members[0][0]
+
+
+def save_threshold(cfg: EvaluateConfig, threshold: dict, level: str) -> str:
+    """Store the chosen threshold in the checkpoint (atomically) so ``predict`` applies it."""
+    from dfdetect.checkpoint import read_checkpoint, save_checkpoint
+
+    path = _writable_checkpoint(cfg)
+    if threshold["source"] == "given" or threshold["source"].startswith("checkpoint"):
+        return f"save_threshold: nothing to save (threshold {threshold['source']})"
+    ckpt = read_checkpoint(path)
+    ckpt["threshold"] = float(threshold["value"])
+    ckpt["threshold_source"] = f"{threshold['source']} at {level} level on {cfg.data}"
+    save_checkpoint(ckpt, path)
+    return f"Saved threshold {threshold['value']:.4f} ({ckpt['threshold_source']}) into {path}"
 
 
 def summary_line(report: dict, out: Path) -> str:

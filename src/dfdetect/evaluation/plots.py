@@ -92,7 +92,7 @@ def contact_sheet(mistakes: list[dict], path: Path, thumb: int = 112, cols: int 
     """A grid of thumbnails captioned with label and P(fake); unreadable files get a grey tile."""
     import io
 
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw, ImageOps
 
     n = max(1, len(mistakes))
     rows = (n + cols - 1) // cols
@@ -104,8 +104,7 @@ def contact_sheet(mistakes: list[dict], path: Path, thumb: int = 112, cols: int 
         x, y = (i % cols) * thumb, (i // cols) * (thumb + 26)
         try:
             with Image.open(m["file"]) as im:
-                tile = im.convert("RGB")
-                tile.thumbnail((thumb - 4, thumb - 4))
+                tile = ImageOps.contain(im.convert("RGB"), (thumb - 4, thumb - 4))
         except (OSError, ValueError):
             tile = Image.new("RGB", (thumb - 4, thumb - 4), "lightgrey")
         sheet.paste(tile, (x + 2, y + 2))
