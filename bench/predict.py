@@ -1,6 +1,6 @@
 """Predict throughput, PyTorch eager vs ONNX Runtime, measured in the same run.
 
-Prints images/s (decode + preprocess + model, through ``Predictor.score`` on JPEG files) and
+Prints model-only images/s (one preprocessed batch through the network), images/s (decode + preprocess + model, through ``Predictor.score`` on JPEG files) and
 videos/s (face crops already decoded, through ``VideoScorer``: the frame sampler and face
 detector of ``dfdetect.preprocess`` are excluded, so this is the scoring part of a video), for
 both backends, and the ONNX / PyTorch ratio. The model is untrained (speed does not depend on
@@ -69,10 +69,13 @@ def run(args) -> dict:
     videos = [f"v{i}.mp4" for i in range(args.videos)]
     backends = {"torch": Predictor.from_checkpoint(ckpt, "cpu", args.batch, 0),
                 "onnx": OnnxPredictor.from_path(ckpt, args.batch, 0)}
+    batch = torch.randn(args.batch, 3, args.size, args.size)
     out = {}
     for name, scorer in backends.items():
         vs = VideoScorer(scorer, lambda _path: crops, "mean")
-        out[name] = {
+        with torch.inference_mode():
+            forward = _rate(lambda: scorer.forward(batch), args.batch, args.repeat)
+        out[name] = {"forward_per_s": forward,
             "images_per_s": _rate(lambda: list(scorer.score(paths)), len(paths), args.repeat),
             "videos_per_s": _rate(lambda: list(vs.score(videos)), len(videos), args.repeat)}
     return out
@@ -91,11 +94,14 @@ def main() -> None:
     res = run(args)
     print(f"model {args.model} at {args.size}px, batch {args.batch}, "
           f"{torch.get_num_threads()} threads, best of {args.repeat}")
-    print(f"{'backend':<8} {'images/s':>10} {'videos/s':>10}   ({args.frames} crops per video)")
+    print(f"{'backend':<8} {'images/s':>10} {'videos/s':>10} {'model-only img/s':>17}   "
+          f"({args.frames} crops per video)")
     for name, r in res.items():
-        print(f"{name:<8} {r['images_per_s']:>10.1f} {r['videos_per_s']:>10.2f}")
-    print(f"ratio onnx/torch: images {res['onnx']['images_per_s'] / res['torch']['images_per_s']:.2f}x"
-          f" · videos {res['onnx']['videos_per_s'] / res['torch']['videos_per_s']:.2f}x")
+        print(f"{name:<8} {r['images_per_s']:>10.1f} {r['videos_per_s']:>10.2f} "
+              f"{r['forward_per_s']:>17.1f}")
+    ratio = {k: res["onnx"][k] / res["torch"][k] for k in res["torch"]}
+    print(f"ratio onnx/torch: images {ratio['images_per_s']:.2f}x · videos "
+          f"{ratio['videos_per_s']:.2f}x · model only {ratio['forward_per_s']:.2f}x")
 
 
 if __name__ == "__main__":

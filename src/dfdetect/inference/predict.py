@@ -118,8 +118,8 @@ def predict(cfg: PredictConfig, echo=print) -> PredictResult:
 
     from dfdetect.inference.scorers import build_scorer
 
-    items = resolve_inputs(cfg)
     scorer = build_scorer(cfg.ckpt, cfg.backend, cfg.device, cfg.batch_size, cfg.num_workers)
+    items = resolve_inputs(cfg)
     threshold = scorer.threshold if cfg.threshold < 0 else cfg.threshold
     with tqdm(total=len(items), desc="predict", unit="file", leave=False,
               disable=not cfg.progress) as bar:
