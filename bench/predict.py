@@ -1,7 +1,7 @@
 """Predict throughput, PyTorch eager vs ONNX Runtime, measured in the same run.
 
-Prints model-only images/s (one preprocessed batch through the network), images/s (decode + preprocess + model, through ``Predictor.score`` on JPEG files) and
-videos/s (face crops already decoded, through ``VideoScorer``: the frame sampler and face
+Prints model-only images/s (one preprocessed batch through the network), images/s (decode +
+preprocess + model, through ``Predictor.score`` on JPEG files) and videos/s (face crops already decoded, through ``VideoScorer``: the frame sampler and face
 detector of ``dfdetect.preprocess`` are excluded, so this is the scoring part of a video), for
 both backends, and the ONNX / PyTorch ratio. The model is untrained (speed does not depend on
 the weights). Run: ``python bench/predict.py [--model timm:efficientnet_b0 --size 224]``.
@@ -40,17 +40,20 @@ def _images(folder: Path, n: int, size: int) -> list[str]:
     return paths
 
 
-def _rate(fn, count: int, repeat: int) -> float:
-    """Items per second, best of ``repeat`` runs after one warm-up."""
-    fn()
-    best = min(_timed(fn) for _ in range(repeat))
-    return count / best
+def _interleaved(tasks: dict[tuple[str, str], tuple], repeat: int) -> dict[tuple[str, str], float]:
+    """Items/s of each task, best of ``repeat`` rounds after a warm-up round.
 
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    Each round runs every task once (torch and onnx alternate), so both backends see the same
+    machine load; on a shared CPU a sequential "all torch, then all onnx" run is mostly noise.
+    """
+    best = {key: float("inf") for key in tasks}
+    for round_ in range(repeat + 1):
+        for key, (fn, _) in tasks.items():
+            start = time.perf_counter()
+            fn()
+            if round_:  # round 0 is the warm-up
+                best[key] = min(best[key], time.perf_counter() - start)
+    return {key: tasks[key][1] / best[key] for key in tasks}
 
 
 def run(args) -> dict:
@@ -70,15 +73,22 @@ def run(args) -> dict:
     backends = {"torch": Predictor.from_checkpoint(ckpt, "cpu", args.batch, 0),
                 "onnx": OnnxPredictor.from_path(ckpt, args.batch, 0)}
     batch = torch.randn(args.batch, 3, args.size, args.size)
-    out = {}
+    tasks = {}
     for name, scorer in backends.items():
         vs = VideoScorer(scorer, lambda _path: crops, "mean")
+        tasks[(name, "forward_per_s")] = (_no_grad(scorer.forward, batch), args.batch)
+        tasks[(name, "images_per_s")] = (lambda s=scorer: list(s.score(paths)), len(paths))
+        tasks[(name, "videos_per_s")] = (lambda v=vs: list(v.score(videos)), len(videos))
+    rates = _interleaved(tasks, args.repeat)
+    return {name: {metric: r for (n, metric), r in rates.items() if n == name}
+            for name in backends}
+
+
+def _no_grad(fn, *args):
+    def call():
         with torch.inference_mode():
-            forward = _rate(lambda: scorer.forward(batch), args.batch, args.repeat)
-        out[name] = {"forward_per_s": forward,
-            "images_per_s": _rate(lambda: list(scorer.score(paths)), len(paths), args.repeat),
-            "videos_per_s": _rate(lambda: list(vs.score(videos)), len(videos), args.repeat)}
-    return out
+            fn(*args)
+    return call
 
 
 def main() -> None:
