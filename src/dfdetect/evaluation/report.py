@@ -73,7 +73,7 @@ def _extras(report: dict) -> list[str]:
                   + " | ".join(_fmt(r[k]) for k in levels) + " |" for r in report["robustness"]]
         lines.append("")
     if report["mistakes"]:
-        lines += ["## Most confident mistakes (frame level; thumbnails in `mistakes.png`)", "",
+        lines += ["## Most confident mistakes (frame level, furthest from the threshold; thumbnails in `mistakes.png`)", "",
                   "| id | label | P(fake) | method |", "|---|---|---|---|"]
         lines += [f"| {m['id']} | {m['label']} | {m['score']:.4f} | {m['method']} |"
                   for m in report["mistakes"]]
