@@ -33,6 +33,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/train_overhead.py
 	$(BIN)/python bench/prepare.py
+	$(BIN)/python bench/predict.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -39,3 +39,54 @@ def demo_faces(tmp_path_factory) -> Path:
     m.samples = group_split(m.samples, (0.6, 0.2, 0.2), seed=0)
     write_manifest(m, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def make_tiny_ckpt(tmp_path_factory):
+    """Factory of untrained timm:resnet18 checkpoints (no training: weights from a seed).
+
+    ``make_tiny_ckpt(image_size=32, seed=0, threshold=0.5)`` -> path; cached per arguments.
+    """
+    import torch
+
+    from dfdetect.checkpoint import make_checkpoint, save_checkpoint
+    from dfdetect.models import build_model, preprocessing_of
+
+    made: dict[tuple, Path] = {}
+    folder = tmp_path_factory.mktemp("ckpts")
+
+    def make(image_size: int = 32, seed: int = 0, threshold: float = 0.5) -> Path:
+        key = (image_size, seed, threshold)
+        if key not in made:
+            torch.manual_seed(seed)
+            kwargs = {"num_classes": 2}
+            net = build_model("timm:resnet18", pretrained="false", **kwargs).eval()
+            pre = {"modality": "image", "image_size": image_size, **preprocessing_of(net)}
+            ckpt = make_checkpoint(net, model_name="timm:resnet18", model_kwargs=kwargs,
+                                   preprocessing=pre, config={}, threshold=threshold)
+            made[key] = save_checkpoint(ckpt, folder / f"r18_{image_size}_{seed}_{threshold}.ckpt")
+        return made[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def frame_manifest(demo_faces) -> Path:
+    """The demo faces recast as a prepared video manifest: modality frame, 3 frames per video_id."""
+    from dataclasses import replace
+
+    from dfdetect.data.manifest import Manifest, read_manifest, write_manifest
+
+    m = read_manifest(demo_faces)
+    rows = []
+    for split in ("val", "test"):
+        for label in ("real", "fake"):
+            chosen = sorted((s for s in m.samples if s.split == split and s.label == label),
+                            key=lambda s: s.id)
+            for n, s in enumerate(chosen):
+                vid = f"{split}_{label}_{n // 3}"
+                rows.append(replace(s, modality="frame",
+                                    extra={"video_id": vid, "frame": str(n % 3)}))
+    out = demo_faces.parent / "frames.csv"
+    write_manifest(Manifest(rows, m.root, "frames"), out)
+    return out

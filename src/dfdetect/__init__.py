@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dfdetect.__version__ import __version__
 from dfdetect.config.loader import load_config
-from dfdetect.config.schema import (DemoConfig, EvaluateConfig, PredictConfig, PrepareConfig,
-                                    TrainConfig)
+from dfdetect.config.schema import (CompareConfig, DemoConfig, EvaluateConfig, ExportConfig,
+                                    PredictConfig, PrepareConfig, TrainConfig)
 
 Config = TrainConfig
 
@@ -42,5 +42,20 @@ def predict(cfg: PredictConfig, echo=print):
     return _predict(cfg, echo=echo)
 
 
+def compare(cfg: CompareConfig, echo=print) -> str:
+    """Side-by-side table of reports; see :func:`dfdetect.evaluation.compare.compare`."""
+    from dfdetect.evaluation.compare import compare as _compare
+
+    return _compare(cfg, echo=echo)
+
+
+def export(cfg: ExportConfig, echo=print):
+    """Export a checkpoint (ONNX) with a parity check; see :func:`dfdetect.inference.export.export`."""
+    from dfdetect.inference.export import export as _export
+
+    return _export(cfg, echo=echo)
+
+
 __all__ = ["__version__", "Config", "TrainConfig", "EvaluateConfig", "PredictConfig",
-           "PrepareConfig", "DemoConfig", "load_config", "train", "evaluate", "predict"]
+           "PrepareConfig", "DemoConfig", "CompareConfig", "ExportConfig", "load_config",
+           "train", "evaluate", "predict", "compare", "export"]

@@ -10,14 +10,16 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from dfdetect.config.loader import ConfigError
     from dfdetect.data.image import DecodeError
     from dfdetect.data.manifest import ManifestError
+    from dfdetect.inference.export import ExportError
     from dfdetect.inference.predict import InputError
     from dfdetect.models import ModelError
     from dfdetect.preprocess import PrepareError
     from dfdetect.registry import RegistryError
     from dfdetect.training.device import DeviceError
 
-    return (CheckpointError, ConfigError, DecodeError, ManifestError, InputError, ModelError,
-            RegistryError, DeviceError, PrepareError, FileNotFoundError, PermissionError)
+    return (CheckpointError, ConfigError, DecodeError, ManifestError, InputError, ExportError,
+            ModelError, RegistryError, DeviceError, PrepareError, FileNotFoundError,
+            PermissionError)
 
 
 USER_ERRORS = _user_errors()

@@ -166,3 +166,19 @@ def test_threshold_moves_predictions_not_ranking_metrics() -> None:
     assert high["confusion_matrix"] == [[3, 0], [3, 0]]
     for key in ("auc", "eer", "average_precision"):
         assert low[key] == high[key]
+
+
+def test_tpr_at_fpr_by_hand() -> None:
+    from dfdetect.metrics.binary import tpr_at_fpr
+
+    # 10 reals, 4 fakes. Reals 0.0..0.9 step 0.1 (one real at 0.9), fakes 0.95, 0.85, 0.5, 0.05
+    reals = [i / 10 for i in range(10)]
+    y, s = [0] * 10 + [1] * 4, reals + [0.95, 0.85, 0.5, 0.05]
+    # FPR 0: only thresholds above 0.9 -> the 0.95 fake: TPR 1/4
+    assert tpr_at_fpr(y, s, 0.0) == pytest.approx(0.25)
+    assert tpr_at_fpr(y, s, 0.01) == pytest.approx(0.25)
+    # FPR <= 0.1 allows threshold 0.85 (real 0.9 above it): TPR 2/4
+    assert tpr_at_fpr(y, s, 0.1) == pytest.approx(0.5)
+    m = binary_metrics(y, s)
+    assert m["tpr_at_fpr_1"] == pytest.approx(0.25) and m["tpr_at_fpr_5"] == pytest.approx(0.25)
+    assert tpr_at_fpr([1, 1], [0.2, 0.3], 0.05) is None

@@ -1,8 +1,13 @@
-"""The sub-commands: each is (config class, one-line summary, run function)."""
+"""The sub-commands: each is (config class, one-line summary, run function).
+
+A config class may name a ``POSITIONAL`` field: bare words on the command line (no ``=``) are
+joined with commas into it, so ``dfdetect compare runs/a runs/b`` means ``runs=runs/a,runs/b``.
+"""
 from __future__ import annotations
 
-from dfdetect.config.schema import (DemoConfig, DoctorConfig, EvaluateConfig, MergeConfig,
-                                    PredictConfig, PrepareConfig, TrainConfig)
+from dfdetect.config.schema import (CompareConfig, DemoConfig, DoctorConfig, EvaluateConfig,
+                                    ExportConfig, MergeConfig, PredictConfig, PrepareConfig,
+                                    TrainConfig)
 
 
 def run_demo(cfg: DemoConfig) -> None:
@@ -28,6 +33,18 @@ def run_predict(cfg: PredictConfig) -> None:
     from dfdetect.inference.predict import predict
 
     predict(cfg)
+
+
+def run_compare(cfg: CompareConfig) -> None:
+    from dfdetect.evaluation.compare import compare
+
+    compare(cfg)
+
+
+def run_export(cfg: ExportConfig) -> None:
+    from dfdetect.inference.export import export
+
+    export(cfg)
 
 
 def run_prepare(cfg: PrepareConfig) -> None:
@@ -68,8 +85,12 @@ COMMANDS = {
     "train": (TrainConfig, "train a detector from a manifest (or a real/fake folder)", run_train),
     "evaluate": (EvaluateConfig, "score a manifest split and write a metrics report",
                  run_evaluate),
-    "predict": (PredictConfig, "score an image, a folder or a manifest into submission.csv",
+    "predict": (PredictConfig, "score an image, a video, a folder or a manifest into submission.csv",
                 run_predict),
+    "compare": (CompareConfig, "print the metrics of several evaluation reports side by side",
+                run_compare),
+    "export": (ExportConfig, "export a checkpoint to ONNX (dynamic batch) with a parity check",
+               run_export),
     "prepare": (PrepareConfig, "turn a dataset's own layout into a manifest with splits; videos "
                 "into face crops", run_prepare),
     "merge": (MergeConfig, "join the shard manifests of a sharded prepare", run_merge),

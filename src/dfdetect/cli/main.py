@@ -16,9 +16,16 @@ EXAMPLES = {
               "  dfdetect train data=/data/faces model=timm:resnet18 image_size=128 epochs=5 "
               "device=cpu"),
     "evaluate": ("  dfdetect evaluate ckpt=runs/demo/run/best.ckpt data=runs/demo/data/manifest.csv"
-                 " split=test"),
+                 " split=test\n"
+                 "  dfdetect evaluate ckpt=a.ckpt:0.7,b.ckpt:0.3 data=prepared.csv "
+                 "aggregation=topk_mean topk=5 robustness=jpeg,blur,resize"),
     "predict": ("  dfdetect predict ckpt=runs/demo/run/best.ckpt input=photos/ out=submission.csv\n"
-                "  dfdetect predict ckpt=best.ckpt input=face.jpg out=one.csv columns=id,score"),
+                "  dfdetect predict ckpt=best.ckpt input=face.jpg out=one.csv columns=id,score\n"
+                "  dfdetect predict ckpt=best.ckpt input=videos/ out=scores.jsonl aggregation=max"),
+    "compare": ("  dfdetect compare runs/a runs/b\n"
+                "  dfdetect compare runs/a/eval/test runs/b/eval/test level=video out=compare.md"),
+    "export": ("  dfdetect export ckpt=runs/demo/run/best.ckpt format=onnx\n"
+               "  dfdetect predict ckpt=runs/demo/run/best.onnx backend=onnx input=photos/"),
     "prepare": ("  dfdetect prepare data=folder root=/data/faces out=data/faces/manifest.csv\n"
                 "  dfdetect prepare data=labels_csv root=../shared/data/faces_flux/labels.csv "
                 "out=data/flux/manifest.csv\n"
@@ -70,6 +77,15 @@ def _setup_logging() -> None:
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 
+def _positional(cls: type, overrides: list[str]) -> list[str]:
+    """Bare words -> ``<cls.POSITIONAL>=a,b`` for commands that take paths (compare)."""
+    field = getattr(cls, "POSITIONAL", None)
+    bare = [o for o in overrides if "=" not in o]
+    if not field or not bare:
+        return overrides
+    return [o for o in overrides if "=" in o] + [f"{field}={','.join(bare)}"]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse, load the command's config, run it; user errors exit 1 (config errors 2)."""
     from dfdetect.config.loader import ConfigError, load_config
@@ -83,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     cls, _, run = _commands()[args.command]
     prog = f"dfdetect {args.command}"
     try:
-        cfg = load_config(cls, args.overrides) if cls else None
+        cfg = load_config(cls, _positional(cls, args.overrides)) if cls else None
     except ConfigError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2

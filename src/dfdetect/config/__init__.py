@@ -1,9 +1,11 @@
 """Typed configs and their loading (see :mod:`dfdetect.config.schema`)."""
 from dfdetect.config.loader import ConfigError, load_config, save_yaml, to_dict, from_dict
 from dfdetect.config.schema import (
+    CompareConfig,
     DataConfig,
     DemoConfig,
     EvaluateConfig,
+    ExportConfig,
     ModelConfig,
     OptimConfig,
     PredictConfig,
@@ -14,6 +16,6 @@ from dfdetect.config.schema import (
 
 __all__ = [
     "ConfigError", "load_config", "save_yaml", "to_dict", "from_dict",
-    "DataConfig", "DemoConfig", "EvaluateConfig", "ModelConfig", "OptimConfig",
+    "CompareConfig", "DataConfig", "DemoConfig", "EvaluateConfig", "ExportConfig", "ModelConfig", "OptimConfig",
     "PredictConfig", "PrepareConfig", "TrainConfig", "TrainerConfig",
 ]

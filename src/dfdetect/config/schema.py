@@ -90,12 +90,31 @@ class TrainConfig:
 class EvaluateConfig:
     """Options of `dfdetect evaluate`."""
 
-    ckpt: str = opt("", "checkpoint written by train", "runs/demo/best.ckpt")
+    ckpt: str = opt("", "checkpoint written by train; several separated by commas are an "
+                    "ensemble (averaged P(fake)), optionally weighted as path:weight",
+                    "runs/a/best.ckpt:0.7,runs/b/best.ckpt:0.3")
     data: str = opt("", "manifest CSV (or real/fake folder) to score", "data/faces/manifest.csv")
     root: str = opt("", "folder the manifest's paths are relative to (default: its folder)")
     split: str = opt("test", "manifest split to evaluate; 'all' uses every row", "val")
     out: str = opt("", "report folder (default: <checkpoint folder>/eval/<split>)")
-    threshold: float = opt(-1.0, "score above which a sample is fake; -1 uses the checkpoint's")
+    threshold: float = opt(-1.0, "score above which a sample is fake; -1 chooses it on "
+                           "threshold_split (or uses the checkpoint's when that is empty)", "0.5")
+    threshold_split: str = opt("val", "split whose scores choose the decision threshold, applied "
+                               "to the evaluated split; '' keeps the checkpoint's threshold", "")
+    threshold_rule: str = opt("eer", "how the threshold is chosen: eer, balanced_accuracy or "
+                              "f1_macro", "balanced_accuracy")
+    save_threshold: bool = opt(False, "write the chosen threshold (headline level) into the "
+                               "checkpoint, so predict uses it (one checkpoint only)", "true")
+    aggregation: str = opt("mean", "frame -> video score: mean, max, topk_mean or confident",
+                           "topk_mean")
+    topk: int = opt(3, "k of topk_mean (frames per video)", "5")
+    bootstrap: int = opt(1000, "bootstrap resamples (by video / identity) for the 95% intervals; "
+                         "0 turns them off", "200")
+    seed: int = opt(0, "seed of the bootstrap")
+    robustness: str = opt("", "re-score under perturbations: jpeg, blur, resize (levels after a "
+                          "colon, separated by /)", "jpeg,blur:1/3,resize")
+    mistakes: int = opt(12, "most confident mistakes listed, with a thumbnail sheet", "24")
+    backend: str = opt("torch", "torch, or onnx (runs the export beside each checkpoint)")
     batch_size: int = opt(0, "samples per batch; 0 picks a default for the device")
     num_workers: int = opt(-1, "data-loading processes; -1 picks a default")
     device: str = opt("auto", "auto, cpu, cuda or mps")
@@ -105,10 +124,13 @@ class EvaluateConfig:
 class PredictConfig:
     """Options of `dfdetect predict`."""
 
-    ckpt: str = opt("", "checkpoint written by train", "runs/demo/best.ckpt")
-    input: str = opt("", "an image, a folder (searched recursively) or a manifest CSV",
+    ckpt: str = opt("", "checkpoint written by train (or an .onnx export); several separated by "
+                    "commas are an ensemble, optionally weighted as path:weight",
+                    "runs/demo/best.ckpt")
+    input: str = opt("", "an image, a video, a folder (searched recursively) or a manifest CSV",
                      "photos/")
-    out: str = opt("submission.csv", "output CSV")
+    out: str = opt("submission.csv", "output file: .csv, or .jsonl (adds per-frame scores of "
+                   "videos)", "scores.jsonl")
     split: str = opt("", "with a manifest input: only rows of this split")
     threshold: float = opt(-1.0, "score above which the label is fake; -1 uses the checkpoint's")
     columns: str = opt("id,score,label,status,error",
@@ -117,9 +139,40 @@ class PredictConfig:
     id_column: str = opt("id", "header used for the id column", "filename")
     score_column: str = opt("score", "header used for the score column (probability of fake)")
     label_column: str = opt("label", "header used for the label column")
+    backend: str = opt("torch", "torch, or onnx (the .onnx written by `dfdetect export`)", "onnx")
+    aggregation: str = opt("mean", "video score from frame scores: mean, max, topk_mean or "
+                           "confident")
+    topk: int = opt(3, "k of topk_mean")
+    frames: int = opt(16, "frames sampled per video", "32")
+    progress: bool = opt(True, "show a progress bar")
     batch_size: int = opt(0, "images per batch; 0 picks a default for the device")
     num_workers: int = opt(-1, "data-loading processes; -1 picks a default")
     device: str = opt("auto", "auto, cpu, cuda or mps")
+
+
+@dataclass
+class CompareConfig:
+    """Options of `dfdetect compare` (run folders may also be given without runs=)."""
+
+    POSITIONAL = "runs"  # class attribute (not a field): bare command-line words go here
+
+    runs: str = opt("", "report folders, run folders or metrics.json files, comma separated",
+                    "runs/a,runs/b")
+    level: str = opt("", "frame, video, or '' for every level the reports have", "video")
+    out: str = opt("", "also write the table to this Markdown file", "compare.md")
+
+
+@dataclass
+class ExportConfig:
+    """Options of `dfdetect export`."""
+
+    ckpt: str = opt("", "checkpoint written by train", "runs/demo/run/best.ckpt")
+    format: str = opt("onnx", "export format", "onnx")
+    out: str = opt("", "output file (default: the checkpoint's path with the format's suffix)")
+    opset: int = opt(18, "ONNX opset version", "17")
+    tolerance: float = opt(1e-4, "largest allowed |logit difference| from PyTorch on the sample "
+                           "inputs", "1e-3")
+    seed: int = opt(0, "seed of the random sample inputs of the parity check")
 
 
 @dataclass

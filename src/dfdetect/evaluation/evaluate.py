@@ -1,20 +1,30 @@
-"""``evaluate``: score a manifest split with a checkpoint and write a report folder."""
+"""``evaluate``: score a manifest split with a checkpoint (or an ensemble) and write a report.
+
+The steps, in order: score the evaluated split; score the threshold split (validation) and choose
+the threshold there, per level; compute frame- and video-level metrics with grouped bootstrap
+intervals and per-method / per-source breakdowns; optionally re-score under perturbations; write
+metrics.json, report.md, predictions.csv and the plots.
+
+Example::
+
+    result = evaluate(EvaluateConfig(ckpt="runs/demo/run/best.ckpt", data="manifest.csv"))
+    result.report["levels"]["frame"]["metrics"]["auc"]
+"""
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from dfdetect.config.schema import EvaluateConfig
 from dfdetect.data.manifest import LABEL_INDEX, Manifest, ManifestError
-from dfdetect.evaluation.report import plot_confusion, plot_roc, render_markdown, write_json
-from dfdetect.inference.predictor import Predictor
-from dfdetect.inference.writers import write_table
-from dfdetect.io import atomic_write_text
-from dfdetect.metrics import binary_metrics, roc_points
+from dfdetect.evaluation import levels as L
+from dfdetect.evaluation.report import write_report
+from dfdetect.inference.scorers import build_scorer, parse_ckpt_spec
+from dfdetect.metrics import binary_metrics
 
 log = logging.getLogger(__name__)
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -27,44 +37,83 @@ class EvalResult:
         return self.report["overall"]
 
 
-def _subset_metrics(rows: list[dict], threshold: float) -> dict:
-    m = binary_metrics([r["target"] for r in rows], [r["score"] for r in rows], threshold)
-    return {k: m[k] for k in ("n", "accuracy", "auc", "eer")}
-
-
-def breakdowns(rows: list[dict], threshold: float) -> tuple[dict, dict]:
-    """Per fake method (its fakes against every real) and per source dataset."""
-    reals = [r for r in rows if r["target"] == 0]
-    methods: dict[str, list] = defaultdict(list)
-    sources: dict[str, list] = defaultdict(list)
-    for r in rows:
-        if r["target"] == 1 and r["method"]:
-            methods[r["method"]].append(r)
-        if r["source"]:
-            sources[r["source"]].append(r)
-    by_method = {m: _subset_metrics(reals + fakes, threshold) for m, fakes in sorted(methods.items())}
-    by_source = {s: _subset_metrics(rs, threshold) for s, rs in sorted(sources.items())}
-    return by_method, by_source
-
-
 def _out_dir(cfg: EvaluateConfig) -> Path:
     if cfg.out:
         return Path(cfg.out)
-    return Path(cfg.ckpt).resolve().parent / "eval" / (cfg.split or "all")
+    first = parse_ckpt_spec(cfg.ckpt)[0][0]
+    return Path(first).resolve().parent / "eval" / (cfg.split or "all")
 
 
-def _score_manifest(manifest: Manifest, predictor: Predictor) -> list[dict]:
+def score_manifest(manifest: Manifest, scorer) -> list[dict]:
+    """One row per sample: ids, label, score or error, method, source, group, video."""
     paths = [str(manifest.resolve(s)) for s in manifest.samples]
     rows = []
-    for s, p in zip(manifest.samples, predictor.score(paths)):
-        rows.append({"id": s.id, "path": s.path, "label": s.label, "target": LABEL_INDEX[s.label],
-                     "score": p.score, "status": p.status, "error": p.error,
-                     "method": s.method, "source": s.source, "group": s.group})
+    for s, p in zip(manifest.samples, scorer.score(paths)):
+        rows.append({"id": s.id, "path": s.path, "file": p.path, "label": s.label,
+                     "target": LABEL_INDEX[s.label], "score": p.score, "status": p.status,
+                     "error": p.error, "method": s.method, "source": s.source,
+                     "group": s.group, "video": L.video_key(s),
+                     "frame": s.extra.get("frame", "")})
     return rows
 
 
-def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
-    """Metrics, report.md, metrics.json, predictions.csv and plots for one split."""
+def _scored(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r["status"] == "ok"]
+
+
+def _level_rows(rows: list[dict], videos: bool, cfg: EvaluateConfig) -> dict[str, list[dict]]:
+    ok = _scored(rows)
+    out = {"frame": ok}
+    if videos and ok:
+        out["video"] = L.video_rows(ok, cfg.aggregation, cfg.topk)
+    return out
+
+
+def _thresholds(cfg: EvaluateConfig, manifest: Manifest, scorer, videos: bool) -> dict[str, dict]:
+    """Per level: the threshold given, chosen on ``threshold_split``, or the checkpoint's."""
+    split = cfg.threshold_split
+    val_levels: dict[str, list[dict]] = {}
+    if cfg.threshold < 0 and split:
+        if split == cfg.split:
+            log.warning("threshold_split equals the evaluated split '%s': the threshold is "
+                        "tuned on the data it is scored on (optimistic)", split)
+        val = manifest.where(split=split)
+        if len(val):
+            val_levels = _level_rows(score_manifest(val, scorer), videos, cfg)
+    names = ("frame", "video") if videos else ("frame",)
+    return {lv: L.pick_threshold(val_levels.get(lv), cfg.threshold_rule, cfg.threshold,
+                                 scorer.threshold, split) for lv in names}
+
+
+def _robustness(cfg: EvaluateConfig, subset: Manifest, scorer, videos: bool) -> list[dict]:
+    """AUC per perturbation level (frame and, with videos, video level)."""
+    from dfdetect.evaluation.robustness import parse_sweep
+
+    results = []
+    for name, level, fn in parse_sweep(cfg.robustness):
+        scorer.perturb = fn
+        try:
+            by_level = _level_rows(score_manifest(subset, scorer), videos, cfg)
+        finally:
+            scorer.perturb = None
+        entry = {"perturbation": name, "level": level, "n": len(by_level["frame"])}
+        for lv, rows in by_level.items():
+            entry[f"auc_{lv}"] = binary_metrics([r["target"] for r in rows],
+                                                [r["score"] for r in rows])["auc"]
+        results.append(entry)
+    return results
+
+
+def _mistakes(rows: list[dict], threshold: float, n: int) -> list[dict]:
+    """The ``n`` most confident wrong calls (highest P(fake) reals, lowest P(fake) fakes)."""
+    wrong = [r for r in rows if (r["score"] >= threshold) != (r["target"] == 1)]
+    wrong.sort(key=lambda r: -abs(r["score"] - threshold))
+    return [{"id": r["id"], "path": r["path"], "file": r["file"], "label": r["label"],
+             "score": r["score"], "method": r["method"], "video": r["video"]}
+            for r in wrong[:n]]
+
+
+def _open_subset(cfg: EvaluateConfig) -> tuple[Manifest, Manifest]:
     from dfdetect.data.load import open_dataset
 
     manifest = open_dataset(cfg.data, root=cfg.root, check_files=False)
@@ -72,34 +121,84 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
     if not len(subset):
         raise ManifestError(f"{cfg.data}: split '{cfg.split}' has no rows; "
                             f"counts: {manifest.counts()}")
-    predictor = Predictor.from_checkpoint(cfg.ckpt, cfg.device, cfg.batch_size, cfg.num_workers)
-    threshold = predictor.threshold if cfg.threshold < 0 else cfg.threshold
-    rows = _score_manifest(subset, predictor)
-    ok = [r for r in rows if r["status"] == "ok"]
-    if not ok:
+    return manifest, subset
+
+
+def _header(cfg: EvaluateConfig, rows: list[dict], videos: bool) -> dict:
+    return {"schema_version": SCHEMA_VERSION, "checkpoint": str(cfg.ckpt),
+            "models": [{"path": p, "weight": w} for p, w in parse_ckpt_spec(cfg.ckpt)],
+            "backend": cfg.backend, "data": str(cfg.data), "split": cfg.split,
+            "aggregation": {"strategy": cfg.aggregation, "k": cfg.topk},
+            "level": "video" if videos else "frame",
+            "rows": len(rows), "failed": len(rows) - len(_scored(rows))}
+
+
+def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
+    """Metrics, report.md, metrics.json, predictions.csv and plots for one split."""
+    if cfg.save_threshold:
+        _writable_checkpoint(cfg)
+    manifest, subset = _open_subset(cfg)
+    videos = L.has_videos(subset.samples)
+    scorer = build_scorer(cfg.ckpt, cfg.backend, cfg.device, cfg.batch_size, cfg.num_workers)
+    rows = score_manifest(subset, scorer)
+    if not _scored(rows):
         raise ManifestError(f"{cfg.data}: none of the {len(rows)} files could be scored "
                             f"(first error: {rows[0]['error']})")
-    overall = binary_metrics([r["target"] for r in ok], [r["score"] for r in ok], threshold)
-    by_method, by_source = breakdowns(ok, threshold)
-    report = {"checkpoint": str(cfg.ckpt), "data": str(cfg.data), "split": cfg.split,
-              "level": "sample", "threshold_source": "given" if cfg.threshold >= 0 else "checkpoint",
-              "failed": len(rows) - len(ok), "overall": overall, "by_method": by_method,
-              "by_source": by_source,
-              "failures": [{"path": r["path"], "reason": r["error"]} for r in rows
-                           if r["status"] != "ok"]}
+    thresholds = _thresholds(cfg, manifest, scorer, videos)
+    by_level = _level_rows(rows, videos, cfg)
+    report = _header(cfg, rows, videos)
+    report["levels"] = {lv: L.level_metrics(lr, thresholds[lv], cfg.bootstrap, cfg.seed)
+                        for lv, lr in by_level.items()}
+    top = report["levels"][report["level"]]
+    report.update({"threshold_source": top["threshold"]["source"], "overall": top["metrics"],
+                   "ci": top["ci"], "by_method": top["by_method"], "by_source": top["by_source"],
+                   "robustness": _robustness(cfg, subset, scorer, videos) if cfg.robustness else [],
+                   "mistakes": _mistakes(by_level["frame"], thresholds["frame"]["value"],
+                                         cfg.mistakes),
+                   "failures": [{"path": r["path"], "reason": r["error"]} for r in rows
+                                if r["status"] != "ok"]})
     out = _out_dir(cfg)
-    for r in rows:
-        r["pred"] = "" if r["score"] is None else ("fake" if r["score"] >= threshold else "real")
-    write_table(rows, out / "predictions.csv",
-                ["id", "path", "label", "score", "pred", "status", "error", "group", "method"])
-    write_json(report, out / "metrics.json")
-    atomic_write_text(out / "report.md", render_markdown(report))
-    plot_roc(roc_points([r["target"] for r in ok], [r["score"] for r in ok]), overall["auc"],
-             out / "roc.png")
-    plot_confusion(overall["confusion_matrix"], out / "confusion_matrix.png")
-    auc = "n/a" if overall["auc"] is None else f"{overall['auc']:.4f}"
-    eer = "n/a" if overall["eer"] is None else f"{overall['eer']:.4f}"
-    echo(f"Evaluated {len(ok)}/{len(rows)} samples of split '{cfg.split}': AUC {auc} · "
-         f"EER {eer} · accuracy {overall['accuracy']:.4f} · macro F1 "
-         f"{overall['f1_macro']:.4f} -> {out / 'report.md'}")
+    write_report(report, rows, by_level, out)
+    if cfg.save_threshold:
+        echo(save_threshold(cfg, top["threshold"], report["level"]))
+    echo(summary_line(report, out))
     return EvalResult(out, report)
+
+
+def _writable_checkpoint(cfg: EvaluateConfig) -> str:
+    """The one .ckpt that save_threshold writes into (checked before any scoring)."""
+    from dfdetect.config.loader import ConfigError
+
+    members = parse_ckpt_spec(cfg.ckpt)
+    if len(members) != 1 or not members[0][0].endswith(".ckpt"):
+        raise ConfigError("save_threshold=true needs exactly one .ckpt (an ensemble or an ONNX "
+                          "file has no checkpoint to write into)")
+    return members[0][0]
+
+
+def save_threshold(cfg: EvaluateConfig, threshold: dict, level: str) -> str:
+    """Store the chosen threshold in the checkpoint (atomically) so ``predict`` applies it."""
+    from dfdetect.checkpoint import read_checkpoint, save_checkpoint
+
+    path = _writable_checkpoint(cfg)
+    if threshold["source"] == "given" or threshold["source"].startswith("checkpoint"):
+        return f"save_threshold: nothing to save (threshold {threshold['source']})"
+    ckpt = read_checkpoint(path)
+    ckpt["threshold"] = float(threshold["value"])
+    ckpt["threshold_source"] = f"{threshold['source']} at {level} level on {cfg.data}"
+    save_checkpoint(ckpt, path)
+    return f"Saved threshold {threshold['value']:.4f} ({ckpt['threshold_source']}) into {path}"
+
+
+def summary_line(report: dict, out: Path) -> str:
+    """One line for the terminal: level, AUC with its interval, EER, accuracy, threshold."""
+    def f(v):
+        return "n/a" if v is None else f"{v:.4f}"
+
+    m, ci = report["overall"], report["ci"].get("auc", {})
+    band = f" [{f(ci.get('low'))}, {f(ci.get('high'))}]" if ci.get("low") is not None else ""
+    return (f"Evaluated {report['rows'] - report['failed']}/{report['rows']} rows of split "
+            f"'{report['split']}' ({report['level']} level, {m['n']} units): AUC {f(m['auc'])}"
+            f"{band} · EER {f(m['eer'])} · accuracy {f(m['accuracy'])} · macro F1 "
+            f"{f(m['f1_macro'])} at threshold {m['threshold']:.4f} "
+            f"({report['threshold_source']}) -> {out / 'report.md'}")

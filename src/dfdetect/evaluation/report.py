@@ -1,10 +1,21 @@
-"""Report files: metrics.json (stable keys), report.md (for people), predictions.csv, PNG plots."""
+"""Report files: metrics.json (stable keys), report.md (for people), predictions.csv, PNG plots.
+
+Why both: metrics.json is what ``dfdetect compare`` and scripts read (its keys do not move);
+report.md is what a person reads, with every number's level, threshold and its source stated.
+"""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from dfdetect.io import atomic_write, atomic_write_text
+from dfdetect.evaluation import plots
+from dfdetect.inference.writers import write_table
+from dfdetect.io import atomic_write_text
+
+HEADLINE = ("auc", "eer", "eer_threshold", "average_precision", "tpr_at_fpr_1", "tpr_at_fpr_5",
+            "accuracy", "balanced_accuracy", "f1_macro")
+PREDICTION_COLUMNS = ["id", "path", "label", "score", "pred", "status", "error", "group",
+                      "method", "source", "video", "frame"]
 
 
 def _fmt(v) -> str:
@@ -16,75 +27,98 @@ def write_json(metrics: dict, path: Path) -> Path:
     return atomic_write_text(path, json.dumps(metrics, indent=2) + "\n")
 
 
-def render_markdown(report: dict) -> str:
-    """report.md: headline metrics, per-class table, confusion matrix and breakdowns."""
-    m = report["overall"]
-    lines = [f"# Evaluation: {report['checkpoint']}", "",
-             f"- data: `{report['data']}` split `{report['split']}` · {m['n']} scored "
-             f"({m['n_real']} real / {m['n_fake']} fake), {report['failed']} failed",
-             f"- level: {report['level']} · threshold {m['threshold']:.4f} "
-             f"({report['threshold_source']}) · score = P(fake), fake when score ≥ threshold", "",
-             "| metric | value |", "|---|---|"]
-    for key in ("auc", "eer", "eer_threshold", "average_precision", "accuracy",
-                "balanced_accuracy", "f1_macro"):
-        lines.append(f"| {key} | {_fmt(m[key])} |")
+def _ci(block: dict, key: str) -> str:
+    c = block["ci"].get(key)
+    if not c or c["low"] is None:
+        return ""
+    return f"[{c['low']:.4f}, {c['high']:.4f}]"
+
+
+def _level_section(name: str, block: dict, report: dict) -> list[str]:
+    m, thr = block["metrics"], block["threshold"]
+    unit = "videos" if name == "video" else "rows (images or frames)"
+    lines = [f"## {name.capitalize()} level", "",
+             f"{m['n']} {unit} ({m['n_real']} real / {m['n_fake']} fake); threshold "
+             f"{thr['value']:.4f} from {thr['source']}; 95 % CI by bootstrap over "
+             f"{block['units']} videos / identities", "",
+             "| metric | value | 95 % CI |", "|---|---|---|"]
+    lines += [f"| {k} | {_fmt(m[k])} | {_ci(block, k)} |" for k in HEADLINE]
     lines += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-    for name, c in m["per_class"].items():
-        lines.append(f"| {name} | {c['precision']:.4f} | {c['recall']:.4f} | {c['f1']:.4f} | "
+    for cls, c in m["per_class"].items():
+        lines.append(f"| {cls} | {c['precision']:.4f} | {c['recall']:.4f} | {c['f1']:.4f} | "
                      f"{c['support']} |")
     (tn, fp), (fn, tp) = m["confusion_matrix"]
     lines += ["", "Confusion matrix (rows: true, columns: predicted)", "",
               "| | real | fake |", "|---|---|---|", f"| real | {tn} | {fp} |",
               f"| fake | {fn} | {tp} |"]
     for title, key in (("method", "by_method"), ("source", "by_source")):
-        if report.get(key):
-            lines += ["", f"## By {title}", "", f"| {title} | n | accuracy | AUC | EER |",
-                      "|---|---|---|---|---|"]
-            for name, r in report[key].items():
-                lines.append(f"| {name} | {r['n']} | {_fmt(r['accuracy'])} | {_fmt(r['auc'])} "
-                             f"| {_fmt(r['eer'])} |")
-    lines += ["", "Plots: `roc.png`, `confusion_matrix.png`. Per-sample scores: "
-              "`predictions.csv`.", ""]
+        if block.get(key):
+            lines += ["", f"### By {title} ({name} level)", "",
+                      f"| {title} | n | accuracy | AUC | EER | AP | TPR@FPR5% |",
+                      "|---|---|---|---|---|---|---|"]
+            lines += [f"| {k} | {r['n']} | {_fmt(r['accuracy'])} | {_fmt(r['auc'])} | "
+                      f"{_fmt(r['eer'])} | {_fmt(r['average_precision'])} | "
+                      f"{_fmt(r['tpr_at_fpr_5'])} |" for k, r in block[key].items()]
+    return lines + [""]
+
+
+def _extras(report: dict) -> list[str]:
+    lines = []
+    if report["robustness"]:
+        levels = [k for k in report["robustness"][0] if k.startswith("auc_")]
+        lines += ["## Robustness (AUC under perturbation)", "",
+                  "| perturbation | level | " + " | ".join(levels) + " |",
+                  "|---|---|" + "---|" * len(levels)]
+        lines += [f"| {r['perturbation']} | {r['level']:g} | "
+                  + " | ".join(_fmt(r[k]) for k in levels) + " |" for r in report["robustness"]]
+        lines.append("")
+    if report["mistakes"]:
+        lines += ["## Most confident mistakes (frame level, furthest from the threshold; thumbnails in `mistakes.png`)", "",
+                  "| id | label | P(fake) | method |", "|---|---|---|---|"]
+        lines += [f"| {m['id']} | {m['label']} | {m['score']:.4f} | {m['method']} |"
+                  for m in report["mistakes"]]
+        lines.append("")
+    if report["failures"]:
+        lines += [f"## Failed files ({len(report['failures'])}; not scored, not in any metric)",
+                  ""] + [f"- `{f['path']}`: {f['reason']}" for f in report["failures"][:20]] + [""]
+    return lines
+
+
+def render_markdown(report: dict) -> str:
+    """report.md: the conventions, one section per level, robustness, mistakes, failures."""
+    agg = report["aggregation"]
+    lines = [f"# Evaluation: {report['checkpoint']}", "",
+             f"- data: `{report['data']}` split `{report['split']}` · "
+             f"{report['rows'] - report['failed']} rows scored, {report['failed']} failed",
+             f"- headline level: **{report['level']}** · video score = `{agg['strategy']}` of "
+             f"frame scores (k={agg['k']}) · score = P(fake), fake when score ≥ threshold",
+             f"- backend: {report['backend']} · models: "
+             + ", ".join(f"`{m['path']}` ×{m['weight']:.2f}" for m in report["models"]), ""]
+    for name in ("video", "frame"):
+        if name in report["levels"]:
+            lines += _level_section(name, report["levels"][name], report)
+    lines += _extras(report)
+    lines += ["Plots: `roc.png`, `roc_by_method.png`, `score_histogram.png`, "
+              "`confusion_matrix.png`, `mistakes.png`. Per-row scores: `predictions.csv`"
+              + (", per-video: `videos.csv`." if "video" in report["levels"] else "."), ""]
     return "\n".join(lines)
 
 
-def _save_fig(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
-    plt.close(fig)
-
-
-def plot_roc(roc: dict, auc: float | None, path: Path) -> None:
-    """ROC curve with the chance diagonal."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    if roc["fpr"]:
-        ax.plot(roc["fpr"], roc["tpr"], label=f"AUC = {auc:.3f}")
-    ax.plot([0, 1], [0, 1], "--", color="grey", lw=1, label="chance")
-    ax.set(xlabel="false positive rate (real called fake)",
-           ylabel="true positive rate (fake caught)", title="ROC", xlim=(0, 1), ylim=(0, 1.01))
-    ax.legend(loc="lower right")
-    _save_fig(fig, path)
-
-
-def plot_confusion(cm: list[list[int]], path: Path) -> None:
-    """2x2 confusion matrix with counts in the cells."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(3.8, 3.4))
-    ax.imshow(cm, cmap="Blues")
-    for i in range(2):
-        for j in range(2):
-            ax.text(j, i, str(cm[i][j]), ha="center", va="center", fontsize=12)
-    ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["real", "fake"],
-           yticklabels=["real", "fake"], xlabel="predicted", ylabel="true",
-           title="Confusion matrix")
-    _save_fig(fig, path)
+def write_report(report: dict, rows: list[dict], by_level: dict[str, list[dict]],
+                 out: Path) -> None:
+    """Every report file into ``out`` (each written atomically)."""
+    thr = report["levels"]["frame"]["threshold"]["value"]
+    for r in rows:
+        r["pred"] = "" if r["score"] is None else ("fake" if r["score"] >= thr else "real")
+    write_table(rows, out / "predictions.csv", PREDICTION_COLUMNS)
+    if "video" in by_level:
+        write_table(by_level["video"], out / "videos.csv",
+                    ["id", "label", "score", "n_frames", "method", "source"])
+    write_json(report, out / "metrics.json")
+    atomic_write_text(out / "report.md", render_markdown(report))
+    top = report["level"]
+    plots.plot_roc({lv: rs for lv, rs in by_level.items()}, out / "roc.png")
+    plots.plot_roc_by_method(by_level[top], out / "roc_by_method.png", title=f"{top} level")
+    plots.plot_histogram(by_level[top], report["overall"]["threshold"], out / "score_histogram.png")
+    plots.plot_confusion(report["overall"]["confusion_matrix"], out / "confusion_matrix.png")
+    plots.contact_sheet(report["mistakes"], out / "mistakes.png")

@@ -1,4 +1,14 @@
-"""``predict``: score an image, a folder or a manifest and write a submission file."""
+"""``predict``: score an image, a video, a folder or a manifest and write a submission file.
+
+Images (and prepared face-crop frames) go through the scorer in batches across files; videos go
+through :class:`~dfdetect.inference.video.VideoScorer` (face crops pooled into batches, frame
+scores aggregated). Every input gets a row: a score, or ``status=error`` with the reason. With a
+``.jsonl`` output each video row also carries its per-frame scores.
+
+Example::
+
+    predict(PredictConfig(ckpt="best.ckpt", input="inbox/", out="submission.csv"))
+"""
 from __future__ import annotations
 
 import logging
@@ -6,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dfdetect.config.schema import PredictConfig
-from dfdetect.data.adapters import IMAGE_EXTS
-from dfdetect.inference.predictor import Predictor, list_media
+from dfdetect.data.adapters import IMAGE_EXTS, VIDEO_EXTS
+from dfdetect.inference.predictor import list_media
 from dfdetect.inference.writers import writer_for
 
 log = logging.getLogger(__name__)
@@ -25,50 +35,99 @@ class PredictResult:
     rows: list[dict]
 
 
-def resolve_inputs(cfg: PredictConfig) -> list[tuple[str, str]]:
-    """(id, path) pairs for a file, a folder (recursive) or a manifest / labels CSV."""
+@dataclass
+class Item:
+    """One input: its id in the submission, its file, and whether it is a video."""
+
+    id: str
+    path: str
+    video: bool = False
+
+
+def _is_video(path: str, modality: str = "") -> bool:
+    return modality == "video" or (modality in ("", "video") and
+                                   Path(path).suffix.lower() in VIDEO_EXTS)
+
+
+def resolve_inputs(cfg: PredictConfig) -> list[Item]:
+    """Items for a file, a folder (recursive: images and videos) or a manifest / labels CSV."""
     src = Path(cfg.input).expanduser()
     if not cfg.input:
-        raise InputError("no input given: pass input=<image, folder or manifest.csv>")
+        raise InputError("no input given: pass input=<image, video, folder or manifest.csv>")
     if src.is_file() and src.suffix.lower() == ".csv":
         from dfdetect.data.load import open_dataset
 
         m = open_dataset(str(src), check_files=False)
         m = m.where(split=cfg.split) if cfg.split else m
-        return [(s.id, str(m.resolve(s))) for s in m.samples]
+        return [Item(s.id, str(m.resolve(s)), s.modality == "video") for s in m.samples]
     if src.is_file():
-        return [(src.name, str(src))]
+        return [Item(src.name, str(src), _is_video(str(src)))]
     if src.is_dir():
-        files = list_media(src, IMAGE_EXTS)
+        files = list_media(src, IMAGE_EXTS | VIDEO_EXTS)
         if not files:
-            raise InputError(f"{src}: no images found (looked for {', '.join(sorted(IMAGE_EXTS))})")
-        return [(f.relative_to(src).as_posix(), str(f)) for f in files]
+            raise InputError(f"{src}: no images or videos found (looked for "
+                             f"{', '.join(sorted(IMAGE_EXTS | VIDEO_EXTS))})")
+        return [Item(f.relative_to(src).as_posix(), str(f), _is_video(str(f))) for f in files]
     raise InputError(f"input not found: {src}")
+
+
+def _row(item: Item, p, threshold: float) -> dict:
+    label = None if p.score is None else ("fake" if p.score >= threshold else "real")
+    row = {"id": item.id, "path": p.path, "score": p.score, "label": label,
+           "status": p.status, "error": p.error}
+    if item.video:
+        row["frames"] = getattr(p, "frames", [])
+    return row
+
+
+def score_items(items: list[Item], scorer, cfg: PredictConfig, threshold: float,
+                progress=None) -> list[dict]:
+    """Rows in input order: images batched together, videos through the video scorer."""
+    from dfdetect.inference.video import VideoScorer, crop_provider
+
+    images = [i for i in items if not i.video]
+    videos = [i for i in items if i.video]
+    rows: dict[int, dict] = {}
+    index = {id(i): n for n, i in enumerate(items)}
+    for item, p in zip(images, scorer.score([i.path for i in images], progress)):
+        rows[index[id(item)]] = _row(item, p, threshold)
+    if videos:
+        provider = crop_provider(scorer.meta["preprocessing"], cfg.frames)
+        vs = VideoScorer(scorer, provider, cfg.aggregation, cfg.topk)
+        for item, p in zip(videos, vs.score([i.path for i in videos], progress)):
+            rows[index[id(item)]] = _row(item, p, threshold)
+    return [rows[n] for n in range(len(items))]
+
+
+def _write(rows: list[dict], cfg: PredictConfig, echo) -> Path:
+    out = Path(cfg.out)
+    columns = [c.strip() for c in cfg.columns.split(",") if c.strip()]
+    headers = {"id": cfg.id_column, "score": cfg.score_column, "label": cfg.label_column}
+    writer_for(out)(rows, out, columns, headers)
+    bad = [r for r in rows if r["status"] != "ok"]
+    if bad and "status" not in columns:
+        fail_path = out.with_name(out.stem + ".failures.csv")
+        writer_for(fail_path)(bad, fail_path, ["id", "path", "status", "error"])
+        echo(f"Failed files are listed in {fail_path}")
+    return out
 
 
 def predict(cfg: PredictConfig, echo=print) -> PredictResult:
     """Score every input and write ``cfg.out``; failed files get status=error rows."""
     from tqdm.auto import tqdm
 
-    predictor = Predictor.from_checkpoint(cfg.ckpt, cfg.device, cfg.batch_size, cfg.num_workers)
+    from dfdetect.inference.scorers import build_scorer
+
+    scorer = build_scorer(cfg.ckpt, cfg.backend, cfg.device, cfg.batch_size, cfg.num_workers)
     items = resolve_inputs(cfg)
-    threshold = predictor.threshold if cfg.threshold < 0 else cfg.threshold
-    rows = []
-    with tqdm(total=len(items), desc="predict", unit="file", leave=False) as bar:
-        for (id_, _), p in zip(items, predictor.score([x for _, x in items], bar.update)):
-            label = None if p.score is None else ("fake" if p.score >= threshold else "real")
-            rows.append({"id": id_, "path": p.path, "score": p.score, "label": label,
-                         "status": p.status, "error": p.error})
-    out = Path(cfg.out)
-    columns = [c.strip() for c in cfg.columns.split(",") if c.strip()]
-    headers = {"id": cfg.id_column, "score": cfg.score_column, "label": cfg.label_column}
-    writer_for(out)(rows, out, columns, headers)
+    threshold = scorer.threshold if cfg.threshold < 0 else cfg.threshold
+    with tqdm(total=len(items), desc="predict", unit="file", leave=False,
+              disable=not cfg.progress) as bar:
+        rows = score_items(items, scorer, cfg, threshold, bar.update)
     failed = sum(r["status"] != "ok" for r in rows)
-    echo(f"Scored {len(rows) - failed}/{len(rows)} files ({failed} failed) with threshold "
-         f"{threshold:.3f} -> {out}")
-    if failed and "status" not in columns:
-        fail_path = out.with_name(out.stem + ".failures.csv")
-        writer_for(fail_path)([r for r in rows if r["status"] != "ok"], fail_path,
-                              ["id", "path", "status", "error"])
-        echo(f"Failed files are listed in {fail_path}")
+    out = _write(rows, cfg, echo)
+    n_video = sum(i.video for i in items)
+    kinds = f" ({len(items) - n_video} images, {n_video} videos)" if n_video else ""
+    echo(f"Scored {len(rows) - failed}/{len(rows)} files{kinds}, {failed} failed, with "
+         f"threshold {threshold:.3f} ({scorer.backend}) -> {out}")
     return PredictResult(out, len(rows) - failed, failed, rows)

@@ -15,8 +15,9 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
@@ -39,16 +40,23 @@ class Prediction:
 
 
 class _Files(Dataset):
-    def __init__(self, paths: Sequence[str], handler, preprocessing: dict) -> None:
+    """Decode -> optional perturbation of the decoded array -> the checkpoint's transform."""
+
+    def __init__(self, paths: Sequence[str], handler, preprocessing: dict,
+                 perturb: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         self.paths, self.handler, self.prep = list(paths), handler, preprocessing
         self.transform = handler.eval_transform(preprocessing)
+        self.perturb = perturb
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, i: int) -> tuple[int, torch.Tensor | None, str]:
         try:
-            return i, self.transform(self.handler.load(self.paths[i], self.prep)), ""
+            raw = self.handler.load(self.paths[i], self.prep)
+            if self.perturb is not None:
+                raw = self.perturb(raw)
+            return i, self.transform(raw), ""
         except DecodeError as e:
             return i, None, str(e).split(": ", 1)[-1]
 
@@ -61,16 +69,41 @@ def _collate(items):
 
 
 class Predictor:
-    """A loaded checkpoint plus its preprocessing, ready to score files."""
+    """A loaded checkpoint plus its preprocessing, ready to score files or decoded arrays.
 
-    def __init__(self, model: torch.nn.Module, meta: dict, device: str = "cpu",
+    ``perturb`` (set by the robustness sweep) is applied to every decoded array before the
+    checkpoint's own transform. Subclasses (the ONNX backend) replace :meth:`forward` only, so
+    decoding, batching and failure handling are shared.
+    """
+
+    backend = "torch"
+
+    def __init__(self, model: torch.nn.Module | None, meta: dict, device: str = "cpu",
                  batch_size: int = 16, num_workers: int = 0) -> None:
-        self.model = model.to(device).eval()
+        self.model = model.to(device).eval() if model is not None else None
         self.meta = meta
         self.device = device
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.handler = get_handler(meta["preprocessing"].get("modality", "image"))
+        self.perturb: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def forward(self, images: torch.Tensor) -> list[float]:
+        """P(fake) for a preprocessed batch ``(B, 3, S, S)``."""
+        logits = self.model(images.to(self.device))  # (B, 2)
+        return logits.float().softmax(-1)[:, 1].cpu().tolist()
+
+    @torch.inference_mode()
+    def score_arrays(self, arrays: Sequence[np.ndarray]) -> list[float]:
+        """P(fake) for decoded (H, W, 3) uint8 RGB arrays (video face crops), in order."""
+        transform = self.handler.eval_transform(self.meta["preprocessing"])
+        out: list[float] = []
+        for start in range(0, len(arrays), self.batch_size):
+            chunk = arrays[start:start + self.batch_size]
+            if self.perturb is not None:
+                chunk = [self.perturb(a) for a in chunk]
+            out += self.forward(torch.stack([transform(a) for a in chunk]))
+        return out
 
     @classmethod
     def from_checkpoint(cls, ckpt: str | os.PathLike, device: str = "auto", batch_size: int = 0,
@@ -91,15 +124,14 @@ class Predictor:
     def score(self, paths: Iterable[str | os.PathLike], progress=None) -> Iterator[Prediction]:
         """Yield one Prediction per path, in input order within each batch."""
         names = [str(p) for p in paths]
-        loader = DataLoader(_Files(names, self.handler, self.meta["preprocessing"]),
+        loader = DataLoader(_Files(names, self.handler, self.meta["preprocessing"], self.perturb),
                             batch_size=self.batch_size,
                             num_workers=self.num_workers, collate_fn=_collate)
         for idx, images, bad in loader:
             out: dict[int, Prediction] = {i: Prediction(names[i], None, "error", err)
                                           for i, err in bad}
             if images is not None:
-                logits = self.model(images.to(self.device))  # (B, 2)
-                probs = logits.float().softmax(-1)[:, 1].cpu().tolist()
+                probs = self.forward(images)
                 out.update({i: Prediction(names[i], float(p)) for i, p in zip(idx, probs)})
             for i in sorted(out):
                 if out[i].status != "ok":

@@ -53,7 +53,11 @@ def eer(labels: Sequence[int], scores: Sequence[float]) -> tuple[float | None, f
     y, s = _arrays(labels, scores)
     if not _both_classes(y):
         return None, None
-    fpr, tpr, thr = skm.roc_curve(y, s, drop_intermediate=False)
+    return eer_from_roc(*skm.roc_curve(y, s, drop_intermediate=False))
+
+
+def eer_from_roc(fpr: np.ndarray, tpr: np.ndarray, thr: np.ndarray) -> tuple[float, float]:
+    """EER and its threshold from one ROC curve (shared with the bootstrap, which has the curve)."""
     fnr = 1.0 - tpr
     diff = fnr - fpr  # decreasing from 1 to -1 along the curve
     i = int(np.nonzero(diff <= 0)[0][0])
@@ -65,6 +69,21 @@ def eer(labels: Sequence[int], scores: Sequence[float]) -> tuple[float | None, f
     j = i if i == 0 or abs(diff[i]) <= abs(diff[i - 1]) else i - 1
     threshold = float(min(thr[j], 1.0)) if math.isfinite(thr[j]) else 1.0
     return float(rate), threshold
+
+
+def tpr_at_fpr(labels: Sequence[int], scores: Sequence[float], max_fpr: float) -> float | None:
+    """Highest share of fakes caught while at most ``max_fpr`` of the reals are called fake.
+
+    Why: a screening system runs at a fixed, low false-alarm rate, so "TPR at FPR 1 %" says more
+    about it than AUC does. Only thresholds that the scores themselves realise count (no
+    interpolation), so the figure is achievable by some threshold on this data.
+    """
+    y, s = _arrays(labels, scores)
+    if not _both_classes(y):
+        return None
+    fpr, tpr, _ = skm.roc_curve(y, s, drop_intermediate=False)
+    ok = fpr <= max_fpr + 1e-12
+    return float(tpr[ok].max())
 
 
 def binary_metrics(labels: Sequence[int], scores: Sequence[float],
@@ -87,6 +106,7 @@ def binary_metrics(labels: Sequence[int], scores: Sequence[float],
         "auc": float(skm.roc_auc_score(y, s)) if both else None,
         "eer": rate, "eer_threshold": eer_thr,
         "average_precision": float(skm.average_precision_score(y, s)) if both else None,
+        "tpr_at_fpr_1": tpr_at_fpr(y, s, 0.01), "tpr_at_fpr_5": tpr_at_fpr(y, s, 0.05),
         "per_class": {
             name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
                    "support": int(support[i])}

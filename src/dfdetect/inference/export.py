@@ -1,0 +1,129 @@
+"""``dfdetect export``: a checkpoint -> a deployable model file plus its preprocessing metadata.
+
+Why a parity check: an exporter can silently change numerics (an unsupported op lowered
+differently, a BatchNorm left in training mode). Every export is run against the PyTorch model
+on sample inputs at two batch sizes (which also proves the batch axis is dynamic); the maximum
+absolute difference of the logits is printed and the export fails above ``tolerance``.
+
+Example::
+
+    result = export(ExportConfig(ckpt="runs/demo/run/best.ckpt", format="onnx"))
+    result.path, result.max_abs_diff
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dfdetect.config.schema import ExportConfig
+from dfdetect.io import atomic_write, atomic_write_text
+from dfdetect.registry import Registry
+
+log = logging.getLogger(__name__)
+EXPORTERS: Registry = Registry("export format")
+
+
+class ExportError(ValueError):
+    """An export that failed or does not match the PyTorch model."""
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    metadata: Path
+    max_abs_diff: float
+
+
+def sample_inputs(meta: dict, batch_sizes=(1, 3), seed: int = 0) -> list[torch.Tensor]:
+    """Normalised-looking random inputs ``(B, 3, S, S)`` at the checkpoint's input size."""
+    size = int(meta["preprocessing"]["image_size"])
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(b, 3, size, size, generator=g) for b in batch_sizes]
+
+
+@EXPORTERS.register("onnx")
+def export_onnx(model: torch.nn.Module, meta: dict, out: Path, opset: int) -> Path:
+    """ONNX with a dynamic batch axis (input ``input`` (B, 3, S, S) -> ``logits`` (B, 2)).
+
+    Uses the TorchScript-based exporter: it handles every timm CNN we ship, exports in well under
+    a second and needs no extra packages (the dynamo exporter takes ~10x longer here).
+    """
+    import warnings
+
+    x = sample_inputs(meta, (2,))[0]
+    tmp = out.with_name(f".{out.name}.export")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), str(tmp), input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+                          opset_version=opset, dynamo=False)
+    atomic_write(out, lambda f: f.write(tmp.read_bytes()))
+    tmp.unlink(missing_ok=True)
+    return out
+
+
+def onnx_parity(model: torch.nn.Module, path: Path, inputs: list[torch.Tensor]) -> float:
+    """Max |logit difference| between PyTorch and onnxruntime over ``inputs``."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    worst = 0.0
+    with torch.inference_mode():
+        for x in inputs:
+            ref = model(x).float().numpy()
+            got = session.run(None, {name: x.numpy()})[0]
+            if got.shape != ref.shape:
+                raise ExportError(f"{path}: output shape {got.shape} != PyTorch {ref.shape} "
+                                  f"for a batch of {x.shape[0]}")
+            worst = max(worst, float(np.abs(got - ref).max()))
+    return worst
+
+
+PARITY = {"onnx": onnx_parity}
+
+
+def _metadata(meta: dict, cfg: ExportConfig, diff: float) -> dict:
+    return {"format": cfg.format, "source_checkpoint": str(cfg.ckpt), "opset": cfg.opset,
+            "model": meta["model"], "preprocessing": meta["preprocessing"],
+            "labels": meta.get("labels", ["real", "fake"]),
+            "threshold": float(meta.get("threshold", 0.5)),
+            "threshold_source": meta.get("threshold_source", "checkpoint"),
+            "input": {"name": "input", "shape": ["batch", 3, meta["preprocessing"]["image_size"],
+                                                  meta["preprocessing"]["image_size"]],
+                      "dtype": "float32", "layout": "NCHW, RGB, resized then normalised"},
+            "output": {"name": "logits", "shape": ["batch", 2], "classes": ["real", "fake"]},
+            "parity_max_abs_diff": diff, "dfdetect_version": meta.get("dfdetect_version")}
+
+
+def export(cfg: ExportConfig, echo=print) -> ExportResult:
+    """Export, check parity, write the metadata JSON beside the model."""
+    from dfdetect.checkpoint import load_checkpoint
+    from dfdetect.inference.onnx_backend import metadata_path
+
+    model, meta = load_checkpoint(cfg.ckpt)
+    model = model.float().eval()
+    out = Path(cfg.out) if cfg.out else Path(cfg.ckpt).with_suffix(f".{cfg.format}")
+    exporter = EXPORTERS.resolve(cfg.format)[0]
+    try:
+        exporter(model, meta, out, cfg.opset)
+    except ImportError as e:
+        raise ExportError(f"format={cfg.format} needs an extra package ({e.name}): "
+                          "pip install 'dfdetect[onnx]'") from None
+    diff = PARITY[cfg.format](model, out, sample_inputs(meta, (1, 3), seed=cfg.seed))
+    verdict = "ok" if diff <= cfg.tolerance else "FAILED"
+    echo(f"Parity PyTorch vs {cfg.format} (batches of 1 and 3): max abs logit difference "
+         f"{diff:.2e} (tolerance {cfg.tolerance:.0e}) {verdict}")
+    if diff > cfg.tolerance:
+        out.unlink(missing_ok=True)
+        raise ExportError(f"{out}: exported model differs from PyTorch by {diff:.2e} > "
+                          f"tolerance {cfg.tolerance:.0e}; the file was removed")
+    meta_file = atomic_write_text(metadata_path(out),
+                                  json.dumps(_metadata(meta, cfg, diff), indent=2) + "\n")
+    echo(f"Exported {cfg.ckpt} -> {out} (dynamic batch; preprocessing in {meta_file.name})")
+    return ExportResult(out, meta_file, diff)

@@ -1,0 +1,140 @@
+"""evaluate end to end on tiny untrained checkpoints: levels, threshold transfer, report files."""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import torch
+
+from dfdetect.config.schema import EvaluateConfig
+from dfdetect.evaluation.evaluate import evaluate, score_manifest
+from dfdetect.inference.scorers import build_scorer
+from dfdetect.metrics.threshold import choose_threshold
+
+QUIET = dict(device="cpu", num_workers=0, batch_size=32, bootstrap=50)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def image_report(demo_faces, make_tiny_ckpt, tmp_path_factory):
+    out = tmp_path_factory.mktemp("img_report")
+    cfg = EvaluateConfig(ckpt=str(make_tiny_ckpt()), data=str(demo_faces), out=str(out),
+                         robustness="jpeg:50,resize:0.5", mistakes=5, **QUIET)
+    return cfg, evaluate(cfg, echo=lambda *_: None)
+
+
+def test_image_report_files_and_stable_keys(image_report) -> None:
+    cfg, result = image_report
+    for name in ("metrics.json", "report.md", "predictions.csv", "roc.png", "roc_by_method.png",
+                 "score_histogram.png", "confusion_matrix.png", "mistakes.png"):
+        assert (result.out_dir / name).stat().st_size > 0, name
+    report = json.loads((result.out_dir / "metrics.json").read_text())
+    for key in ("schema_version", "checkpoint", "models", "backend", "data", "split",
+                "aggregation", "level", "rows", "failed", "levels", "threshold_source",
+                "overall", "ci", "by_method", "by_source", "robustness", "mistakes", "failures"):
+        assert key in report, key
+    assert report["level"] == "frame" and set(report["levels"]) == {"frame"}
+    assert report["aggregation"] == {"strategy": "mean", "k": 3}
+    for key in ("tpr_at_fpr_1", "tpr_at_fpr_5", "auc", "eer", "f1_macro"):
+        assert key in report["overall"]
+    assert report["ci"]["auc"]["n"] > 0 and report["ci"]["auc"]["low"] <= report["ci"]["auc"]["high"]
+    assert list(report["by_method"]) == ["faceswap_blend"]
+    assert [(r["perturbation"], r["level"]) for r in report["robustness"]] == [("jpeg", 50.0),
+                                                                            ("resize", 0.5)]
+    assert all(0.0 <= r["auc_frame"] <= 1.0 for r in report["robustness"])
+    assert len(report["mistakes"]) <= 5
+    md = (result.out_dir / "report.md").read_text()
+    assert "## Frame level" in md and "| tpr_at_fpr_1 |" in md and "## Robustness" in md
+
+
+def test_threshold_is_chosen_on_val_and_applied_to_test(image_report, demo_faces) -> None:
+    cfg, result = image_report
+    from dfdetect.data.load import open_dataset
+
+    val = open_dataset(str(demo_faces), check_files=False).where(split="val")
+    rows = score_manifest(val, build_scorer(cfg.ckpt, device="cpu", num_workers=0))
+    expected = choose_threshold([r["target"] for r in rows], [r["score"] for r in rows], "eer")
+    thr = result.report["levels"]["frame"]["threshold"]
+    assert thr == {"value": pytest.approx(expected), "source": "val:eer", "rule": "eer",
+                   "split": "val"}
+    assert result.metrics["threshold"] == pytest.approx(expected)
+    preds = list(csv.DictReader((result.out_dir / "predictions.csv").open()))
+    assert all(p["pred"] == ("fake" if float(p["score"]) >= expected else "real") for p in preds)
+
+
+def test_given_threshold_and_checkpoint_fallback(demo_faces, make_tiny_ckpt, tmp_path) -> None:
+    ckpt = str(make_tiny_ckpt(threshold=0.42))
+    given = evaluate(EvaluateConfig(ckpt=ckpt, data=str(demo_faces), out=str(tmp_path / "a"),
+                                    threshold=0.3, **QUIET), echo=lambda *_: None)
+    assert given.report["threshold_source"] == "given" and given.metrics["threshold"] == 0.3
+    kept = evaluate(EvaluateConfig(ckpt=ckpt, data=str(demo_faces), out=str(tmp_path / "b"),
+                                   threshold_split="", bootstrap=0, device="cpu",
+                                   num_workers=0), echo=lambda *_: None)
+    assert kept.metrics["threshold"] == pytest.approx(0.42)
+    assert kept.report["threshold_source"].startswith("checkpoint")
+    assert kept.report["ci"] == {}
+
+
+def test_video_level_with_frame_manifest(frame_manifest, make_tiny_ckpt, tmp_path) -> None:
+    cfg = EvaluateConfig(ckpt=str(make_tiny_ckpt()), data=str(frame_manifest),
+                         out=str(tmp_path), aggregation="max", **QUIET)
+    result = evaluate(cfg, echo=lambda *_: None)
+    report = result.report
+    assert report["level"] == "video" and set(report["levels"]) == {"frame", "video"}
+    frames = list(csv.DictReader((tmp_path / "predictions.csv").open()))
+    videos = {r["id"]: r for r in csv.DictReader((tmp_path / "videos.csv").open())}
+    assert report["levels"]["frame"]["metrics"]["n"] == len(frames)
+    assert report["overall"]["n"] == len(videos) < len(frames)
+    # the video score is the max of its frames (aggregation=max), recorded in the report
+    for vid, v in videos.items():
+        mine = [float(f["score"]) for f in frames if f["video"] == vid]
+        assert float(v["score"]) == pytest.approx(max(mine), abs=1e-6)
+        assert int(v["n_frames"]) == len(mine)
+    assert report["aggregation"]["strategy"] == "max"
+    assert report["levels"]["video"]["threshold"]["source"] == "val:eer"
+    assert report["levels"]["video"]["units"] == len(videos)
+    assert "## Video level" in (tmp_path / "report.md").read_text()
+
+
+def test_ensemble_of_two_input_sizes(demo_faces, make_tiny_ckpt, tmp_path) -> None:
+    a, b = make_tiny_ckpt(32, seed=0), make_tiny_ckpt(48, seed=1)
+    one = {n: evaluate(EvaluateConfig(ckpt=str(c), data=str(demo_faces), out=str(tmp_path / n),
+                                      bootstrap=0, device="cpu", num_workers=0),
+                       echo=lambda *_: None) for n, c in (("a", a), ("b", b))}
+    both = evaluate(EvaluateConfig(ckpt=f"{a}:0.75,{b}:0.25", data=str(demo_faces),
+                                   out=str(tmp_path / "ab"), bootstrap=0, device="cpu",
+                                   num_workers=0), echo=lambda *_: None)
+    score = {}
+    for name in ("a", "b", "ab"):
+        score[name] = {r["id"]: float(r["score"])
+                       for r in csv.DictReader((tmp_path / name / "predictions.csv").open())}
+    for key, s in score["ab"].items():
+        assert s == pytest.approx(0.75 * score["a"][key] + 0.25 * score["b"][key], abs=2e-6)
+    assert [m["weight"] for m in both.report["models"]] == [0.75, 0.25]
+
+
+def test_save_threshold_writes_it_into_the_checkpoint(demo_faces, make_tiny_ckpt, tmp_path) -> None:
+    import shutil
+
+    from dfdetect.checkpoint import read_checkpoint
+    from dfdetect.config.loader import ConfigError
+
+    ckpt = shutil.copy(make_tiny_ckpt(), tmp_path / "best.ckpt")
+    result = evaluate(EvaluateConfig(ckpt=str(ckpt), data=str(demo_faces), out=str(tmp_path / "r"),
+                                     save_threshold=True, bootstrap=0, device="cpu",
+                                     num_workers=0), echo=lambda *_: None)
+    stored = read_checkpoint(ckpt)
+    assert stored["threshold"] == pytest.approx(result.metrics["threshold"])
+    assert stored["threshold_source"].startswith("val:eer at frame level")
+    with pytest.raises(ConfigError, match="exactly one"):
+        evaluate(EvaluateConfig(ckpt=f"{ckpt},{ckpt}", data=str(demo_faces), bootstrap=0,
+                                out=str(tmp_path / "e"), save_threshold=True, device="cpu",
+                                num_workers=0), echo=lambda *_: None)
