@@ -171,3 +171,23 @@ def test_python_api(trained, tmp_path):
     pr = predict(PredictConfig(ckpt=str(result.best_ckpt), input=cfg.data.manifest,
                                out=str(tmp_path / "s.csv")), echo=lambda *_: None)
     assert pr.failed == 1 and pr.scored == len(pr.rows) - 1  # the planted corrupt image
+
+
+def test_predict_videos_end_to_end(trained, tmp_path):
+    """A real clip goes through frame sampling, MTCNN and cropping; a broken one is a row."""
+    from dfdetect.demo.clips import astronaut_face, moving_face_frames, write_video
+
+    work, _, _ = trained
+    inbox = tmp_path / "videos"
+    write_video(inbox / "talk.mp4", moving_face_frames(astronaut_face(), n=8, size=(160, 128)),
+                gop=4)
+    (inbox / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated")
+    out = tmp_path / "videos.jsonl"
+    assert main(["predict", f"ckpt={work / 'runs/tiny/best.ckpt'}", f"input={inbox}",
+                 f"out={out}", "frames=4", "device=cpu"]) == 0
+    rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert rows["broken.mp4"]["status"] == "error" and rows["broken.mp4"]["score"] is None
+    talk = rows["talk.mp4"]
+    assert talk["status"] == "ok" and 0.0 <= talk["score"] <= 1.0
+    assert 1 <= len(talk["frames"]) <= 4
+    assert all(0.0 <= f["score"] <= 1.0 for f in talk["frames"])

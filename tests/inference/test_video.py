@@ -76,7 +76,21 @@ def test_unknown_strategy_fails_before_decoding() -> None:
         VideoScorer(MeanScorer(), fake_provider, "median")
 
 
-def test_default_provider_fails_with_a_reason() -> None:
+def test_default_provider_reports_an_unreadable_video(tmp_path) -> None:
+    bad = tmp_path / "clip.mp4"
+    bad.write_bytes(b"not a video at all")
     provider = crop_provider({"image_size": 32}, num_frames=8)
-    with pytest.raises(DecodeError, match="dfdetect prepare"):
-        provider("clip.mp4")
+    with pytest.raises(DecodeError, match="clip.mp4"):
+        provider(str(bad))
+
+
+def test_default_provider_crops_the_face_of_a_real_clip(tmp_path) -> None:
+    from dfdetect.demo.clips import astronaut_face, moving_face_frames, write_video
+
+    clip = write_video(tmp_path / "face.mp4",
+                       moving_face_frames(astronaut_face(), n=8, size=(160, 128)), gop=4)
+    crops = crop_provider({"image_size": 48}, num_frames=4)(str(clip))
+    assert crops and all(c.shape == (48, 48, 3) and c.dtype == np.uint8 for _, c in crops)
+    assert [i for i, _ in crops] == sorted(i for i, _ in crops)
+
+

@@ -43,20 +43,32 @@ class VideoPrediction:
     frames: list[dict] = field(default_factory=list)
 
 
-def crop_provider(preprocessing: dict, num_frames: int = 16) -> FramesAndCrops:
-    """The face-crop stage for ``predict`` on videos (frames sampled, face found, crop made).
+def crop_provider(preprocessing: dict, num_frames: int = 16, detector: str = "mtcnn",
+                  fallback_detector: str = "haar", device: str = "cpu") -> FramesAndCrops:
+    """The face-crop stage for ``predict`` on videos, from :mod:`dfdetect.preprocess`.
 
-    WIRING POINT for the lead: return the callable from ``dfdetect.preprocess`` here, built with
-    ``num_frames`` and the checkpoint's ``preprocessing`` (crop margin / size when it records
-    them). Until that stage exists in this build, every video fails with a clear reason instead
-    of a made-up score.
+    Crops are cut as ``prepare`` cuts them (square box, ``crop_margin`` from the checkpoint's
+    preprocessing when it records one, else prepare's default 0.2) and resized to the model's
+    input size. Unreadable videos raise :class:`DecodeError` with prepare's reason.
     """
-    def unavailable(path: str) -> list[tuple[int, np.ndarray]]:
-        raise DecodeError(f"{path}: video input needs the face-crop stage (dfdetect.preprocess), "
-                          "which this build does not include; run `dfdetect prepare` on the "
-                          "videos and predict on the prepared manifest")
+    from dfdetect.preprocess import PrepareError
+    from dfdetect.preprocess.cropper import FaceCropper
+    from dfdetect.preprocess.video import VideoSettings
 
-    return unavailable
+    settings = VideoSettings(frames_per_video=num_frames, detector=detector,
+                             fallback_detector=fallback_detector, device=device,
+                             margin=float(preprocessing.get("crop_margin", 0.2)),
+                             image_size=int(preprocessing.get("image_size", 224)))
+    cropper = FaceCropper(settings)
+
+    def frames_and_crops(path: str) -> list[tuple[int, np.ndarray]]:
+        try:
+            return cropper(path)
+        except PrepareError as e:
+            reason = str(e).split(": ", 1)[-1] if str(e).startswith(str(path)) else str(e)
+            raise DecodeError(f"{path}: {reason}") from None
+
+    return frames_and_crops
 
 
 class VideoScorer:

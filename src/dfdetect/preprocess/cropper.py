@@ -1,0 +1,63 @@
+"""In-memory face crops of one video, for ``predict``: the same steps as ``prepare`` without
+files or manifest rows.
+
+Sampled frames -> detection at reduced resolution (fallback detector where the first finds
+none) -> tracks -> the main face track -> square crops with the checkpoint's input size.
+
+Example::
+
+    crops = FaceCropper(VideoSettings(frames_per_video=16, image_size=224))("clip.mp4")
+    # [(frame_index, (224, 224, 3) uint8 RGB), ...]; [] when no face was found
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from dfdetect.preprocess.crops import cut, square_box
+from dfdetect.preprocess.faces import build_detector, detect_frames, link_tracks, main_track
+from dfdetect.preprocess.frames import probe, read_frames, sample_indices
+from dfdetect.preprocess.video import BATCH, VideoSettings
+
+
+class FaceCropper:
+    """``path -> [(frame_index, crop)]`` of the main face; raises PrepareError on bad videos."""
+
+    def __init__(self, settings: VideoSettings) -> None:
+        self.s = settings
+        opts = {"device": settings.device, "min_face_size": settings.min_face_size}
+        self.detector = build_detector(settings.detector, **opts)
+        fb = settings.fallback_detector
+        self.fallback = (build_detector(fb, **opts)
+                         if fb and fb not in ("none", settings.detector) else None)
+
+    def __call__(self, path: str) -> list[tuple[int, np.ndarray]]:
+        info = probe(path)
+        wanted = sample_indices(info.n_frames, self.s.frames_per_video, self.s.frame_step)
+        per_frame, found = [], []  # faces per sampled frame; (slot, face, crop) candidates
+        batch: list = []
+        for frame in read_frames(info, wanted):
+            batch.append(frame)
+            if len(batch) == BATCH:
+                self._detect(batch, per_frame, found)
+                batch = []
+        self._detect(batch, per_frame, found)
+        link_tracks(per_frame)
+        main = main_track(per_frame)
+        keep = [(index, crop) for index, face, crop in found
+                if self.s.keep_all_faces or face.track == main]
+        return sorted(keep, key=lambda x: x[0])
+
+    def _detect(self, batch, per_frame: list, found: list) -> None:
+        if not batch:
+            return
+        shapes = {f.rgb.shape for f in batch}
+        groups = [batch] if len(shapes) == 1 else [[f] for f in batch]  # size change mid-file
+        for group in groups:
+            faces_per = detect_frames(self.detector, [f.rgb for f in group], self.s.detect_size,
+                                      self.fallback)
+            for frame, faces in zip(group, faces_per):
+                h, w = frame.rgb.shape[:2]
+                per_frame.append(faces)
+                for face in faces:
+                    sq = square_box(face.box, self.s.margin, w, h)
+                    found.append((frame.index, face, cut(frame.rgb, sq, self.s.image_size)))
