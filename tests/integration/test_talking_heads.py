@@ -26,12 +26,12 @@ def test_prepare_finds_a_face_in_every_talking_head_clip(shared_data: Path, tmp_
     m = prepare(PrepareConfig(data="folder", root=str(root), out=str(out), frames_per_video=2,
                               image_size=112, split_ratio="0.8"), echo=lines.append)
     assert "faces found in 17 (100.0 %)" in "\n".join(lines)
-    assert {s.extra["video_id"] for s in m.samples} == {f"real/{c.stem}" for c in clips}
+    assert {s.extra["video_id"] for s in m.samples} == {f"real/{c.name}" for c in clips}
     assert len(m) == 34
     written = read_manifest(out / "manifest.csv")
     validate(written)
     assert {s.split for s in written.samples} == {"train", "val"}
-    portrait = [s for s in m.samples if s.extra["video_id"] == "real/d13"]
+    portrait = [s for s in m.samples if s.extra["video_id"] == "real/d13.mp4"]
     assert all(int(s.extra["crop_size"]) <= 720 for s in portrait)  # upright: width 720
     # the face fills a sensible share of each crop (margin 0.2 -> box about 1/1.4 of the side)
     for s in m.samples:

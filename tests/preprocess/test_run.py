@@ -51,7 +51,7 @@ def test_videos_become_face_crop_rows_and_failures_are_logged(video_tree, tmp_pa
     assert {"video_id", "frame", "time", "crop_size", "box_x0", "lm1_x", "lm5_y"} <= set(first.extra)
     assert first.extra["lm1_x"] and first.extra["detector"] == "mtcnn"
     by_video = {s.extra["video_id"] for s in m.samples}
-    assert by_video == {"real/a", "real/b", "fake/c"}
+    assert by_video == {"real/a.mp4", "real/b.mp4", "fake/c.mp4"}
     assert all(s.split for s in m.samples)
     written = read_manifest(out / "manifest.csv")
     validate(written)  # crops exist, no group in two splits
@@ -67,8 +67,8 @@ def test_videos_become_face_crop_rows_and_failures_are_logged(video_tree, tmp_pa
 def test_rerun_skips_done_videos_and_redoes_changed_settings(video_tree, tmp_path) -> None:
     out = tmp_path / "prep"
     prepare(_cfg(video_tree, out), echo=lambda _: None)
-    marker = out / "done" / "real" / "a.json"
-    (out / "done" / "real" / "b.json").unlink()  # as if killed before b was finished
+    marker = out / "done" / "real" / "a.mp4.json"
+    (out / "done" / "real" / "b.mp4.json").unlink()  # as if killed before b was finished
     before = marker.stat().st_mtime_ns
     lines: list[str] = []
     m = prepare(_cfg(video_tree, out), echo=lines.append)
@@ -132,4 +132,4 @@ def test_a_run_where_every_video_fails_exits_non_zero(tmp_path) -> None:
     code = main(["prepare", "data=folder", f"root={root}", f"out={tmp_path / 'o'}",
                  "detector=haar", "fallback_detector=none"])
     assert code == 1
-    assert len(json.loads((tmp_path / "o" / "done" / "real" / "x.json").read_text())) > 0
+    assert len(json.loads((tmp_path / "o" / "done" / "real" / "x.mp4.json").read_text())) > 0

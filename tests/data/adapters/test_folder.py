@@ -144,5 +144,5 @@ def test_folder_lists_videos_as_video_rows(tmp_path: Path, put) -> None:
     root = put(tmp_path / "vids", "real/a.mp4", "fake/deepfakes/b.mov")
     m = build_manifest("folder", str(root))
     rows = _by_id(m)
-    assert rows["real/a"].modality == rows["fake/deepfakes/b"].modality == "video"
-    assert rows["fake/deepfakes/b"].method == "deepfakes"
+    assert rows["real/a.mp4"].modality == rows["fake/deepfakes/b.mov"].modality == "video"
+    assert rows["fake/deepfakes/b.mov"].method == "deepfakes"
