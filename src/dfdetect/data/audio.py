@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from dfdetect.data.adapters import AUDIO_EXTS
 from dfdetect.data.image import DecodeError
 from dfdetect.data.modality import HANDLERS
 
@@ -188,6 +189,7 @@ class AudioHandler:
     """Speech / audio clips: soundfile decoding, soxr resampling, crops and windows."""
 
     name = "audio"
+    extensions = AUDIO_EXTS  # what predict lists in a folder
 
     def preprocessing(self, data_cfg, model) -> dict:
         from dfdetect.models import ModelError

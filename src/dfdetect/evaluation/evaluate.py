@@ -88,12 +88,15 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
               "failures": [{"path": r["path"], "reason": r["error"]} for r in rows
                            if r["status"] != "ok"]}
     out = _out_dir(cfg)
+    # issue 6: audio checkpoints add report["audio"] (EER, minDCF, t-DCF, per attack) + DET plot
+    from dfdetect.evaluation.audio_report import audio_section
+    audio_md = audio_section(report, ok, predictor.meta, cfg, out)
     for r in rows:
         r["pred"] = "" if r["score"] is None else ("fake" if r["score"] >= threshold else "real")
     write_table(rows, out / "predictions.csv",
                 ["id", "path", "label", "score", "pred", "status", "error", "group", "method"])
     write_json(report, out / "metrics.json")
-    atomic_write_text(out / "report.md", render_markdown(report))
+    atomic_write_text(out / "report.md", render_markdown(report) + audio_md)
     plot_roc(roc_points([r["target"] for r in ok], [r["score"] for r in ok]), overall["auc"],
              out / "roc.png")
     plot_confusion(overall["confusion_matrix"], out / "confusion_matrix.png")

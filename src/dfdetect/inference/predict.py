@@ -25,8 +25,8 @@ class PredictResult:
     rows: list[dict]
 
 
-def resolve_inputs(cfg: PredictConfig) -> list[tuple[str, str]]:
-    """(id, path) pairs for a file, a folder (recursive) or a manifest / labels CSV."""
+def resolve_inputs(cfg: PredictConfig, exts=IMAGE_EXTS) -> list[tuple[str, str]]:
+    """(id, path) pairs for a file, a folder (recursive, files with ``exts``) or a manifest."""
     src = Path(cfg.input).expanduser()
     if not cfg.input:
         raise InputError("no input given: pass input=<image, folder or manifest.csv>")
@@ -39,9 +39,9 @@ def resolve_inputs(cfg: PredictConfig) -> list[tuple[str, str]]:
     if src.is_file():
         return [(src.name, str(src))]
     if src.is_dir():
-        files = list_media(src, IMAGE_EXTS)
+        files = list_media(src, exts)
         if not files:
-            raise InputError(f"{src}: no images found (looked for {', '.join(sorted(IMAGE_EXTS))})")
+            raise InputError(f"{src}: no media files found (looked for {', '.join(sorted(exts))})")
         return [(f.relative_to(src).as_posix(), str(f)) for f in files]
     raise InputError(f"input not found: {src}")
 
@@ -51,18 +51,21 @@ def predict(cfg: PredictConfig, echo=print) -> PredictResult:
     from tqdm.auto import tqdm
 
     predictor = Predictor.from_checkpoint(cfg.ckpt, cfg.device, cfg.batch_size, cfg.num_workers)
-    items = resolve_inputs(cfg)
+    items = resolve_inputs(cfg, getattr(predictor.handler, "extensions", IMAGE_EXTS))
     threshold = predictor.threshold if cfg.threshold < 0 else cfg.threshold
     rows = []
     with tqdm(total=len(items), desc="predict", unit="file", leave=False) as bar:
         for (id_, _), p in zip(items, predictor.score([x for _, x in items], bar.update)):
             label = None if p.score is None else ("fake" if p.score >= threshold else "real")
             rows.append({"id": id_, "path": p.path, "score": p.score, "label": label,
-                         "status": p.status, "error": p.error})
+                         "status": p.status, "error": p.error, "windows": p.windows})
     out = Path(cfg.out)
     columns = [c.strip() for c in cfg.columns.split(",") if c.strip()]
     headers = {"id": cfg.id_column, "score": cfg.score_column, "label": cfg.label_column}
     writer_for(out)(rows, out, columns, headers)
+    # issue 6: per-window scores of windowed (audio) files as JSON lines beside the output
+    from dfdetect.inference.audio_windows import write_window_scores
+    write_window_scores(rows, predictor.meta["preprocessing"], out, echo)
     failed = sum(r["status"] != "ok" for r in rows)
     echo(f"Scored {len(rows) - failed}/{len(rows)} files ({failed} failed) with threshold "
          f"{threshold:.3f} -> {out}")
