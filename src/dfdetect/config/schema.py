@@ -165,7 +165,7 @@ class DemoConfig:
     out: str = opt("runs/demo", "folder for the demo's data, run, report and submission")
     model: str = opt("timm:resnet18", "model to train")
     audio: bool = opt(True, "also run the audio part (synthetic speech vs Griffin-Lim resynthesis)")
-    audio_model: str = opt("aasist_light", "audio model the demo trains")
+    audio_model: str = opt("lcnn", "audio model the demo trains", "aasist_light")
     image_size: int = opt(96, "input size")
     epochs: int = opt(6, "training epochs")
     variants: int = opt(2, "real and fake variants made per identity")
