@@ -40,9 +40,13 @@ def _decode(path) -> tuple[np.ndarray, int]:
     except (sf.LibsndfileError, RuntimeError, ValueError) as first:
         reason = str(first)
     try:  # formats libsndfile lacks (m4a/aac) through librosa's audioread fallback
+        import warnings
+
         import librosa
 
-        data, rate = librosa.load(str(path), sr=None, mono=False, dtype=np.float32)
+        with warnings.catch_warnings():  # its "PySoundFile failed" notice repeats our reason
+            warnings.simplefilter("ignore")
+            data, rate = librosa.load(str(path), sr=None, mono=False, dtype=np.float32)
         return np.atleast_2d(data).T, int(rate)
     except FileNotFoundError:
         raise DecodeError(f"{path}: file not found") from None
