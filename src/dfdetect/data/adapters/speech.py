@@ -65,7 +65,7 @@ def wavefake(root: str, **_: object) -> Manifest:
                               label="real", group=f.stem, source=source, method="none",
                               modality="audio"))
     for vdir in sorted(d for d in gen.iterdir() if d.is_dir() and d.name != "wavs"):
-        if vdir.name.startswith(("LJSpeech", "jsut")):
+        if vdir.name.startswith(("LJSpeech", "jsut_ver")):  # the originals, when side by side
             continue
         for f in sorted(p for p in vdir.rglob("*") if p.suffix.lower() in AUDIO_EXTS):
             utt = f.stem[:-4] if f.stem.endswith("_gen") else f.stem
