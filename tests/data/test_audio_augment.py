@@ -50,3 +50,12 @@ def test_chain_applies_ops_by_probability(speechish):
 def test_unknown_augmentation_names_the_options():
     with pytest.raises(RegistryError, match="did you mean"):
         build_chain("gian", RATE)
+
+
+def test_codec_at_a_rate_opus_cannot_encode_still_works():
+    op = AUGMENTS.build("codec", rate=22050)
+    x = (0.2 * np.sin(np.arange(11025) / 5)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        assert op(x, rng).shape == x.shape
+    assert all(sub != "OPUS" for _, sub in op.codecs)

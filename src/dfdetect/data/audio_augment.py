@@ -81,6 +81,7 @@ class Reverb:
 
 
 CODECS = (("MP3", "MPEG_LAYER_III"), ("OGG", "OPUS"), ("OGG", "VORBIS"))
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 
 
 def available_codecs() -> list[tuple[str, str]]:
@@ -101,15 +102,13 @@ class Codec:
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         import soundfile as sf
 
-        if self.codecs is None:
-            self.codecs = available_codecs()
+        if self.codecs is None:  # Opus only encodes at 8, 12, 16, 24 and 48 kHz
+            self.codecs = [c for c in available_codecs() if c[1] != "OPUS" or self.rate in OPUS_RATES]
         if not self.codecs:
             return x
         fmt, sub = self.codecs[int(rng.integers(len(self.codecs)))]
-        rate = self.rate if fmt != "OGG" or sub != "OPUS" or self.rate in (8000, 12000, 16000,
-                                                                            24000, 48000) else 16000
         buf = io.BytesIO()
-        sf.write(buf, np.clip(x, -1, 1), rate, format=fmt, subtype=sub)
+        sf.write(buf, np.clip(x, -1, 1), self.rate, format=fmt, subtype=sub)
         buf.seek(0)
         y, _ = sf.read(buf, dtype="float32")
         y = y if y.ndim == 1 else y.mean(axis=1)
