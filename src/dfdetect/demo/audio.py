@@ -100,7 +100,7 @@ def build_demo_speech(out_dir: str | Path, utterances: int = 32, seconds: float 
                           out / "manifest.csv")
 
 
-def run_audio_demo(cfg, echo=print) -> dict:
+def run_audio_demo(cfg, echo=print, utterances: int = 32) -> dict:
     """Build the speech set, train ``cfg.audio_model``, evaluate and predict; returns paths."""
     from dfdetect.config.schema import EvaluateConfig, PredictConfig, TrainConfig
     from dfdetect.evaluation.evaluate import evaluate
@@ -108,14 +108,15 @@ def run_audio_demo(cfg, echo=print) -> dict:
     from dfdetect.training.recipe import train
 
     root = Path(cfg.out) / "audio"
-    manifest = build_demo_speech(root / "data", seed=cfg.seed)
+    manifest = build_demo_speech(root / "data", utterances=utterances, seed=cfg.seed)
     echo(f"[audio 1/3] Data: synthetic speech vs Griffin-Lim resynthesis, split by utterance "
          f"-> {manifest}")
     t = TrainConfig(name="audio_run", out_dir=str(root))
     t.data.manifest, t.data.seconds, t.data.batch_size = str(manifest), 1.0, 8
     t.data.audio_augment, t.data.num_workers = "gain,mask", 0
     t.model.name, t.optim.lr, t.optim.weight_decay = cfg.audio_model, 2e-3, 1e-4
-    t.trainer.epochs, t.trainer.seed, t.trainer.device = max(2, cfg.epochs), cfg.seed, cfg.device
+    t.trainer.epochs, t.trainer.seed, t.trainer.device = cfg.epochs, cfg.seed, cfg.device
+    t.trainer.progress = False
     t.trainer.monitor, t.trainer.log_every_n_steps = "val/eer", 2
     echo(f"[audio 2/3] Training {cfg.audio_model} for {t.trainer.epochs} epochs on 1 s crops")
     result = train(t, echo=echo)
