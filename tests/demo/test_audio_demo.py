@@ -45,7 +45,7 @@ def test_run_audio_demo_end_to_end(tmp_path):
     from dfdetect.demo.audio import run_audio_demo
 
     torch.set_num_threads(1)
-    out = run_audio_demo(DemoConfig(out=str(tmp_path), epochs=1, device="cpu"),
+    out = run_audio_demo(DemoConfig(out=str(tmp_path), audio_epochs=1, device="cpu"),
                          echo=lambda *_: None, utterances=8)
     assert 0.0 <= out["eer"] <= 1.0
     assert out["report"].is_file() and out["submission"].is_file()

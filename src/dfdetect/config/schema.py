@@ -166,6 +166,7 @@ class DemoConfig:
     model: str = opt("timm:resnet18", "model to train")
     audio: bool = opt(True, "also run the audio part (synthetic speech vs Griffin-Lim resynthesis)")
     audio_model: str = opt("lcnn", "audio model the demo trains", "aasist_light")
+    audio_epochs: int = opt(12, "training epochs of the audio part (1 s crops, ~4 steps each)")
     image_size: int = opt(96, "input size")
     epochs: int = opt(6, "training epochs")
     variants: int = opt(2, "real and fake variants made per identity")

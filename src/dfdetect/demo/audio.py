@@ -113,12 +113,13 @@ def run_audio_demo(cfg, echo=print, utterances: int = 32) -> dict:
          f"-> {manifest}")
     t = TrainConfig(name="audio_run", out_dir=str(root))
     t.data.manifest, t.data.seconds, t.data.batch_size = str(manifest), 1.0, 8
-    t.data.audio_augment, t.data.num_workers = "gain,mask", 0
-    t.model.name, t.optim.lr, t.optim.weight_decay = cfg.audio_model, 2e-3, 1e-4
-    t.trainer.epochs, t.trainer.seed, t.trainer.device = cfg.epochs, cfg.seed, cfg.device
+    t.data.audio_augment, t.data.num_workers = "gain", 0
+    t.model.name, t.optim.lr, t.optim.weight_decay = cfg.audio_model, 3e-3, 1e-4
+    t.trainer.epochs, t.trainer.seed, t.trainer.device = cfg.audio_epochs, cfg.seed, cfg.device
     t.trainer.progress = False
     t.trainer.monitor, t.trainer.log_every_n_steps = "val/eer", 2
-    echo(f"[audio 2/3] Training {cfg.audio_model} for {t.trainer.epochs} epochs on 1 s crops")
+    echo(f"[audio 2/3] Training {cfg.audio_model} for {t.trainer.epochs} epochs on 1 s crops "
+         "(model chosen by validation EER)")
     result = train(t, echo=echo)
     ev = evaluate(EvaluateConfig(ckpt=str(result.best_ckpt), data=str(manifest), split="test",
                                  device=cfg.device, num_workers=0), echo=echo)
