@@ -12,7 +12,7 @@ from dfdetect.models import ModelError, build_model, model_names, preprocessing_
 from dfdetect.registry import RegistryError
 
 TIMM_NAMES = ["timm:resnet18", "timm:efficientnet_b0", "timm:mobilenetv3_small_100"]
-NAMES = [n for n in model_names() if "<" not in n] + TIMM_NAMES
+NAMES = [n for n in model_names() if "<" not in n] + TIMM_NAMES + ["audio_timm:resnet18"]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -30,10 +30,13 @@ def test_build_and_forward(name: str) -> None:
     net = build_model(name, pretrained="false")
     assert isinstance(net, torch.nn.Module)
     net.eval()
+    audio = getattr(net, "modality", "image") == "audio"  # audio models take (B, T) waveforms
     with torch.no_grad():
-        out = net(torch.randn(2, 3, 64, 64))
+        out = net(torch.randn(2, 16000) if audio else torch.randn(2, 3, 64, 64))
     assert out.shape == (2, 2)
     assert torch.isfinite(out).all()
+    if audio:
+        return
 
     pre = preprocessing_of(net)
     assert set(pre) >= {"mean", "std"}

@@ -31,6 +31,17 @@ class DataConfig:
     fake_label: str = opt("fake", "folder / label name of the manipulated class", "spoof")
     split_ratio: str = opt("0.7,0.15,0.15",
                            "train,val,test ratios for a group-aware split when the manifest has none")
+    # audio (issue 6): stored in the checkpoint's preprocessing, so predict decodes the same way
+    sample_rate: int = opt(16000, "audio: rate every clip is resampled to (Hz)", "16000")
+    seconds: float = opt(4.0, "audio: training crop and scoring window length in seconds "
+                         "(short clips are repeat-padded)", "4.0")
+    window_hop: float = opt(0.0, "audio: hop between scoring windows of long files in seconds "
+                            "(0: half a window)", "2.0")
+    trim_silence: bool = opt(False, "audio: drop leading/trailing silence before cropping "
+                             "(silence length is a label shortcut in ASVspoof 2019 LA)")
+    audio_augment: str = opt("gain,noise,reverb,rawboost,mask",
+                             "audio: training augmentations, comma separated, from gain, noise, "
+                             "reverb, codec, rawboost, mask (none: off)", "gain,codec")
 
 
 @dataclass
@@ -118,6 +129,8 @@ class EvaluateConfig:
     batch_size: int = opt(0, "samples per batch; 0 picks a default for the device")
     num_workers: int = opt(-1, "data-loading processes; -1 picks a default")
     device: str = opt("auto", "auto, cpu, cuda or mps")
+    asv_scores: str = opt("", "audio: ASV score file (ASVspoof 2019 format: source key score) "
+                          "to compute min t-DCF", "ASVspoof2019.LA.asv.eval.gi.trl.scores.txt")
 
 
 @dataclass
@@ -216,6 +229,16 @@ class PrepareConfig:
                              "are always skipped)")
     device: str = opt("cpu", "device of the face detector: cpu, cuda or mps", "cuda")
 
+    # audio (issue 6)
+    protocol: str = opt("", "protocol / key file or folder for datasets that ship them "
+                        "separately (ASVspoof 2021 keys, ASVspoof 5 .tsv)",
+                        "LA-keys-full/keys/LA/CM/trial_metadata.txt")
+    track: str = opt("LA", "ASVspoof 2021 track: LA or DF", "DF")
+    sample_rate: int = opt(16000, "audio: decode, mix to mono and resample to this rate (Hz)")
+    trim_silence: bool = opt(False, "audio: drop leading/trailing silence when converting")
+    convert_audio: bool = opt(True, "audio: write converted clips to <out folder>/audio "
+                              "(cached, resumable); false keeps the original files")
+
 
 @dataclass
 class MergeConfig:
@@ -241,6 +264,9 @@ class DemoConfig:
 
     out: str = opt("runs/demo", "folder for the demo's data, run, report and submission")
     model: str = opt("timm:resnet18", "model to train")
+    audio: bool = opt(True, "also run the audio part (synthetic speech vs Griffin-Lim resynthesis)")
+    audio_model: str = opt("lcnn", "audio model the demo trains", "aasist_light")
+    audio_epochs: int = opt(12, "training epochs of the audio part (1 s crops, ~4 steps each)")
     image_size: int = opt(64, "input size (the demo images are made at this size)")
     epochs: int = opt(10, "training epochs")
     variants: int = opt(2, "real and fake variants made per identity")

@@ -35,6 +35,7 @@ HANDLERS: Registry[ModalityHandler] = Registry("modality")
 
 def _load_builtin() -> None:
     from dfdetect.data import image  # noqa: F401  (registers image and frame)
+    from dfdetect.data import audio  # noqa: F401  (registers audio; issue 6)
 
 
 def get_handler(name: str) -> ModalityHandler:

@@ -22,14 +22,19 @@ def prepare(cfg: PrepareConfig, echo=print) -> Manifest:
         raise ManifestError("prepare needs root=<dataset folder or labels CSV>")
     manifest = build_manifest(cfg.data, cfg.root, real_label=cfg.real_label,
                               fake_label=cfg.fake_label, compression=cfg.compression,
-                              official_split=cfg.official_split)
+                              official_split=cfg.official_split, protocol=cfg.protocol,
+                              track=cfg.track)
     if any(not s.split for s in manifest.samples):
         manifest.samples = group_split(manifest.samples, parse_ratios(cfg.split_ratio), cfg.seed)
-    validate(manifest, check_files=cfg.check_files)
     if any(s.modality == "video" for s in manifest.samples):
+        validate(manifest, check_files=cfg.check_files)
         return _prepare_videos(cfg, manifest, echo)
     out = Path(cfg.out or Path(cfg.root if Path(cfg.root).is_dir() else Path(cfg.root).parent)
                / "manifest.csv")
+    # issue 6: audio rows are decoded into a clip cache beside the manifest (no-op without audio)
+    from dfdetect.data.audio_prepare import prepare_audio_manifest
+    manifest = prepare_audio_manifest(manifest, cfg, out, echo)
+    validate(manifest, check_files=cfg.check_files)
     write_manifest(manifest, out)
     groups = {s.group for s in manifest.samples if s.group}
     echo(f"Wrote {out}: {len(manifest)} samples, {len(groups)} groups; per split "

@@ -24,6 +24,7 @@ class DemoResult:
     submission: Path
     metrics: dict
     seconds: float
+    audio: dict | None = None  # issue 6: paths and EER of the audio part
 
 
 def _prepare_data(cfg: DemoConfig, echo) -> Path:
@@ -98,10 +99,18 @@ def run_demo(cfg: DemoConfig, echo=print) -> DemoResult:
     submission = Path(cfg.out) / "submission.csv"
     predict(PredictConfig(ckpt=str(result.best_ckpt), input=str(manifest), split="test",
                           out=str(submission), device=cfg.device), echo=echo)
+    audio = None
+    if cfg.audio:  # issue 6: the speech part (demo/audio.py)
+        from dfdetect.demo.audio import run_audio_demo
+
+        echo("\nAudio: synthetic speech vs Griffin-Lim resynthesis")
+        audio = run_audio_demo(cfg, echo)
     seconds = time.perf_counter() - start
     echo(f"\nDemo finished in {seconds:.0f} s (a smoke test on a tiny, easy set: the numbers "
          "show the pipeline works, not how good a detector is).\n"
          f"  run folder : {result.run_dir}\n  checkpoint : {result.best_ckpt}\n"
          f"  report     : {ev.out_dir / 'report.md'}\n  submission : {submission}")
+    if audio:
+        echo(f"  audio      : report {audio['report']} · submission {audio['submission']}")
     return DemoResult(manifest, result.run_dir, ev.out_dir / "report.md", submission,
-                      ev.metrics, seconds)
+                      ev.metrics, seconds, audio)

@@ -19,6 +19,7 @@ from pathlib import Path
 from dfdetect.config.schema import EvaluateConfig
 from dfdetect.data.manifest import LABEL_INDEX, Manifest, ManifestError
 from dfdetect.evaluation import levels as L
+from dfdetect.evaluation.audio_report import audio_section
 from dfdetect.evaluation.report import write_report
 from dfdetect.inference.scorers import build_scorer, parse_ckpt_spec
 from dfdetect.metrics import binary_metrics
@@ -158,7 +159,9 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
                    "failures": [{"path": r["path"], "reason": r["error"]} for r in rows
                                 if r["status"] != "ok"]})
     out = _out_dir(cfg)
-    write_report(report, rows, by_level, out)
+    # audio checkpoints add report["audio"] (EER, minDCF, t-DCF, per attack) and a DET plot
+    audio_md = audio_section(report, by_level["frame"], scorer.meta, cfg, out)
+    write_report(report, rows, by_level, out, extra_markdown=audio_md)
     if cfg.save_threshold:
         echo(save_threshold(cfg, top["threshold"], report["level"]))
     echo(summary_line(report, out))

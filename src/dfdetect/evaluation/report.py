@@ -105,8 +105,9 @@ def render_markdown(report: dict) -> str:
 
 
 def write_report(report: dict, rows: list[dict], by_level: dict[str, list[dict]],
-                 out: Path) -> None:
-    """Every report file into ``out`` (each written atomically)."""
+                 out: Path, extra_markdown: str = "") -> None:
+    """Every report file into ``out`` (each written atomically); ``extra_markdown`` (e.g. the
+    audio section) is appended to report.md."""
     thr = report["levels"]["frame"]["threshold"]["value"]
     for r in rows:
         r["pred"] = "" if r["score"] is None else ("fake" if r["score"] >= thr else "real")
@@ -115,7 +116,7 @@ def write_report(report: dict, rows: list[dict], by_level: dict[str, list[dict]]
         write_table(by_level["video"], out / "videos.csv",
                     ["id", "label", "score", "n_frames", "method", "source"])
     write_json(report, out / "metrics.json")
-    atomic_write_text(out / "report.md", render_markdown(report))
+    atomic_write_text(out / "report.md", render_markdown(report) + extra_markdown)
     top = report["level"]
     plots.plot_roc({lv: rs for lv, rs in by_level.items()}, out / "roc.png")
     plots.plot_roc_by_method(by_level[top], out / "roc_by_method.png", title=f"{top} level")

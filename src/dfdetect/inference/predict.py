@@ -49,8 +49,17 @@ def _is_video(path: str, modality: str = "") -> bool:
                                    Path(path).suffix.lower() in VIDEO_EXTS)
 
 
-def resolve_inputs(cfg: PredictConfig) -> list[Item]:
-    """Items for a file, a folder (recursive: images and videos) or a manifest / labels CSV."""
+def media_extensions(preprocessing: dict) -> frozenset[str]:
+    """What a folder input lists for this checkpoint: its handler's ``extensions`` (audio), else
+    images and videos."""
+    from dfdetect.data.modality import get_handler
+
+    handler = get_handler(preprocessing.get("modality", "image"))
+    return frozenset(getattr(handler, "extensions", IMAGE_EXTS | VIDEO_EXTS))
+
+
+def resolve_inputs(cfg: PredictConfig, exts=IMAGE_EXTS | VIDEO_EXTS) -> list[Item]:
+    """Items for a file, a folder (recursive, files with ``exts``) or a manifest / labels CSV."""
     src = Path(cfg.input).expanduser()
     if not cfg.input:
         raise InputError("no input given: pass input=<image, video, folder or manifest.csv>")
@@ -63,10 +72,9 @@ def resolve_inputs(cfg: PredictConfig) -> list[Item]:
     if src.is_file():
         return [Item(src.name, str(src), _is_video(str(src)))]
     if src.is_dir():
-        files = list_media(src, IMAGE_EXTS | VIDEO_EXTS)
+        files = list_media(src, exts)
         if not files:
-            raise InputError(f"{src}: no images or videos found (looked for "
-                             f"{', '.join(sorted(IMAGE_EXTS | VIDEO_EXTS))})")
+            raise InputError(f"{src}: no media files found (looked for {', '.join(sorted(exts))})")
         return [Item(f.relative_to(src).as_posix(), str(f), _is_video(str(f))) for f in files]
     raise InputError(f"input not found: {src}")
 
@@ -77,6 +85,8 @@ def _row(item: Item, p, threshold: float) -> dict:
            "status": p.status, "error": p.error}
     if item.video:
         row["frames"] = getattr(p, "frames", [])
+    if getattr(p, "windows", None):
+        row["windows"] = p.windows
     return row
 
 
@@ -116,16 +126,19 @@ def predict(cfg: PredictConfig, echo=print) -> PredictResult:
     """Score every input and write ``cfg.out``; failed files get status=error rows."""
     from tqdm.auto import tqdm
 
+    from dfdetect.inference.audio_windows import write_window_scores
     from dfdetect.inference.scorers import build_scorer
 
     scorer = build_scorer(cfg.ckpt, cfg.backend, cfg.device, cfg.batch_size, cfg.num_workers)
-    items = resolve_inputs(cfg)
+    prep = scorer.meta["preprocessing"]
+    items = resolve_inputs(cfg, media_extensions(prep))
     threshold = scorer.threshold if cfg.threshold < 0 else cfg.threshold
     with tqdm(total=len(items), desc="predict", unit="file", leave=False,
               disable=not cfg.progress) as bar:
         rows = score_items(items, scorer, cfg, threshold, bar.update)
     failed = sum(r["status"] != "ok" for r in rows)
     out = _write(rows, cfg, echo)
+    write_window_scores(rows, prep, out, echo)  # per-window scores of long (audio) files
     n_video = sum(i.video for i in items)
     kinds = f" ({len(items) - n_video} images, {n_video} videos)" if n_video else ""
     echo(f"Scored {len(rows) - failed}/{len(rows)} files{kinds}, {failed} failed, with "

@@ -3,6 +3,9 @@
 Every input gets a :class:`Prediction`: a score (probability of fake) or, when it cannot be read,
 ``status="error"`` with the reason. A failed file is never given a silent score.
 
+A handler with a ``score_transform`` (audio) turns one file into several windows (W, ...); the
+file's score is the mean of its windows' scores, which are kept in ``Prediction.windows``.
+
 Example::
 
     pred = Predictor.from_checkpoint("runs/demo/best.ckpt")
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -37,6 +40,7 @@ class Prediction:
     score: float | None
     status: str = "ok"  # ok | error
     error: str = ""
+    windows: list[float] = field(default_factory=list)  # per-window scores (windowed handlers)
 
 
 class _Files(Dataset):
@@ -45,7 +49,9 @@ class _Files(Dataset):
     def __init__(self, paths: Sequence[str], handler, preprocessing: dict,
                  perturb: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         self.paths, self.handler, self.prep = list(paths), handler, preprocessing
-        self.transform = handler.eval_transform(preprocessing)
+        windowed = getattr(handler, "score_transform", None)
+        self.transform = (windowed or handler.eval_transform)(preprocessing)
+        self.windowed = windowed is not None
         self.perturb = perturb
 
     def __len__(self) -> int:
@@ -56,7 +62,8 @@ class _Files(Dataset):
             raw = self.handler.load(self.paths[i], self.prep)
             if self.perturb is not None:
                 raw = self.perturb(raw)
-            return i, self.transform(raw), ""
+            x = self.transform(raw)
+            return i, (x if self.windowed else x.unsqueeze(0)), ""  # (W, ...) views of a file
         except DecodeError as e:
             return i, None, str(e).split(": ", 1)[-1]
 
@@ -64,8 +71,8 @@ class _Files(Dataset):
 def _collate(items):
     ok = [(i, x) for i, x, _ in items if x is not None]
     bad = [(i, err) for i, x, err in items if x is None]
-    images = torch.stack([x for _, x in ok]) if ok else None
-    return [i for i, _ in ok], images, bad
+    views = torch.cat([x for _, x in ok]) if ok else None  # (sum of W, ...)
+    return [i for i, _ in ok], [len(x) for _, x in ok], views, bad
 
 
 class Predictor:
@@ -127,12 +134,15 @@ class Predictor:
         loader = DataLoader(_Files(names, self.handler, self.meta["preprocessing"], self.perturb),
                             batch_size=self.batch_size,
                             num_workers=self.num_workers, collate_fn=_collate)
-        for idx, images, bad in loader:
+        for idx, counts, views, bad in loader:
             out: dict[int, Prediction] = {i: Prediction(names[i], None, "error", err)
                                           for i, err in bad}
-            if images is not None:
-                probs = self.forward(images)
-                out.update({i: Prediction(names[i], float(p)) for i, p in zip(idx, probs)})
+            if views is not None:
+                probs = torch.tensor([p for chunk in views.split(self.batch_size)
+                                      for p in self.forward(chunk)])  # (sum of W,)
+                for i, per_file in zip(idx, probs.split(counts)):
+                    windows = per_file.tolist() if loader.dataset.windowed else []
+                    out[i] = Prediction(names[i], float(per_file.mean()), windows=windows)
             for i in sorted(out):
                 if out[i].status != "ok":
                     log.warning("could not score %s: %s", names[i], out[i].error)

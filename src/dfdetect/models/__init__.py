@@ -1,7 +1,8 @@
 """Model registry: every architecture is a plain ``nn.Module`` built by name.
 
 ``timm:<name>`` builds any timm model; files in this package register more by decorator.
-Each model maps (B, 3, H, W) images to (B, 2) logits: index 0 real, 1 fake.
+Each model maps (B, 3, H, W) images to (B, 2) logits: index 0 real, 1 fake. Audio models
+(``modality = "audio"`` attribute) map (B, T) waveforms to (B, 2) logits instead.
 
 Example::
 
@@ -22,6 +23,7 @@ class ModelError(RuntimeError):
 
 def _load_builtin() -> None:
     from dfdetect.models import timm_models  # noqa: F401  (registers timm:)
+    from dfdetect.models import aasist, audio_timm, lcnn, rawnet2  # noqa: F401  (audio, issue 6)
 
 
 def build_model(name: str, pretrained: str = "false", num_classes: int = 2,

@@ -119,7 +119,8 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     describe = lambda: {"model_name": cfg.model.name, "model_kwargs": model_kwargs,  # noqa: E731
                         "preprocessing": prep, "config": to_dict(cfg)}
     ckpt_cb = DetectorCheckpoint(run_dir, cfg.trainer.monitor, describe, echo)
-    trainer = _trainer(cfg, plan, [ckpt_cb], run_dir,
+    from dfdetect.training.eer import ValidationEER  # issue 6: logs val/eer (audio monitor)
+    trainer = _trainer(cfg, plan, [ValidationEER(), ckpt_cb], run_dir,
                        _batches(len(dm.train_set), dm.batch_size, cfg.trainer.limit_train_batches))
     trainer.fit(DetectorModule(model, cfg.optim), datamodule=dm)
     n_fail = len(failures.read())

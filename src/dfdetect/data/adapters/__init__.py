@@ -38,3 +38,4 @@ def build_manifest(name: str, root: str, **options):
 def _load_builtin() -> None:
     # importing registers them; kept in a function so importing this package does no work
     from dfdetect.data.adapters import celebdf, dfdc, ffpp, folder, labels_csv  # noqa: F401
+    from dfdetect.data.adapters import asvspoof, speech  # noqa: F401  (issue 6)

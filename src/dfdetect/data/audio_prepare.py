@@ -1,0 +1,147 @@
+"""Audio preparation: decode, mono, resample, optional trim -> cached FLAC clips + a manifest.
+
+Why cache: resampling 44.1 kHz MP3s on every epoch costs more than the model on a CPU. Each clip
+is written once to ``<out folder>/audio/<key>.flac`` where the key hashes the source file (path,
+size, mtime) and the settings, so a re-run skips finished clips (resumable) and a settings change
+writes new ones. A file that cannot be decoded is one line in ``failures.csv`` and is left out.
+
+It also checks the *original* files for label shortcuts: when sample rate, bit depth, codec or
+duration alone separates bona fide from spoof, a model learns that instead of the artefacts.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from dfdetect.data.image import DecodeError
+from dfdetect.data.manifest import Manifest
+from dfdetect.failures import FailureLog
+from dfdetect.io import atomic_write
+
+log = logging.getLogger(__name__)
+SHORTCUT_LEVEL = 0.95  # accuracy (or AUC) of a single property that triggers the warning
+
+
+def source_info(path: Path) -> dict[str, str]:
+    """Original rate, bit depth (subtype), container and duration, from the header only."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+        return {"orig_sample_rate": str(info.samplerate), "orig_subtype": info.subtype,
+                "orig_format": info.format, "seconds": f"{info.duration:.3f}"}
+    except Exception:  # formats libsndfile cannot parse: the suffix still names the codec
+        return {"orig_sample_rate": "", "orig_subtype": "",
+                "orig_format": path.suffix.lower().lstrip("."), "seconds": ""}
+
+
+def clip_key(path: Path, sample_rate: int, trim: bool) -> str:
+    """Content address of a converted clip: source identity + settings."""
+    st = path.stat()
+    text = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{sample_rate}|{int(trim)}"
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
+
+
+def convert_clip(src: Path, dst: Path, sample_rate: int, trim: bool) -> float:
+    """Decode ``src`` and write a 16-bit mono FLAC at ``sample_rate``; returns seconds."""
+    import soundfile as sf
+
+    from dfdetect.data.audio import load_audio
+
+    wave = load_audio(src, sample_rate, trim)
+    atomic_write(dst, lambda f: sf.write(f, np.clip(wave, -1, 1), sample_rate, format="FLAC",
+                                         subtype="PCM_16"))
+    return wave.size / sample_rate
+
+
+def convert_manifest(manifest: Manifest, out_dir: Path, sample_rate: int, trim: bool,
+                     failures: FailureLog, echo=print) -> Manifest:
+    """Converted copies of every audio row; other rows pass through unchanged."""
+    from tqdm.auto import tqdm
+
+    clips = out_dir / "audio"
+    kept, done, skipped = [], 0, 0
+    for s in tqdm(manifest.samples, desc="audio", unit="file", leave=False):
+        if s.modality != "audio":
+            kept.append(s)
+            continue
+        src = manifest.resolve(s)
+        try:
+            info = source_info(src)
+            dst = clips / f"{clip_key(src, sample_rate, trim)}.flac"
+            if dst.is_file():
+                skipped += 1
+            else:
+                info["seconds"] = f"{convert_clip(src, dst, sample_rate, trim):.3f}"
+                done += 1
+        except (DecodeError, FileNotFoundError) as e:
+            failures.record(src, "prepare", str(e).split(": ", 1)[-1])
+            continue
+        extra = {**s.extra, **info, "original": str(src)}
+        kept.append(replace(s, path=str(Path(os.path.abspath(dst))), extra=extra))
+    echo(f"Audio: {done} converted, {skipped} already cached, {failures.count} failed -> {clips}")
+    return replace(manifest, samples=kept)
+
+
+def _best_accuracy(values: list[str], labels: list[int]) -> float:
+    """Accuracy of predicting the label from a categorical value by majority per value."""
+    per: dict[str, list[int]] = {}
+    for v, y in zip(values, labels):
+        per.setdefault(v, []).append(y)
+    return sum(max(sum(ys), len(ys) - sum(ys)) for ys in per.values()) / max(1, len(labels))
+
+
+def shortcut_warnings(manifest: Manifest) -> list[str]:
+    """Properties of the original files that alone predict the label (one message each)."""
+    from sklearn.metrics import roc_auc_score
+
+    rows = [s for s in manifest.samples if s.modality == "audio"]
+    labels = [s.target for s in rows]
+    if len(set(labels)) < 2:
+        return []
+    base = max(sum(labels), len(labels) - sum(labels)) / len(labels)
+    out = []
+    for key, what in (("orig_sample_rate", "sample rate"), ("orig_subtype", "bit depth"),
+                      ("orig_format", "codec / container")):
+        values = [s.extra.get(key, "") for s in rows]
+        if all(values) and len(set(values)) > 1:
+            acc = _best_accuracy(values, labels)
+            if acc >= SHORTCUT_LEVEL and acc > base:
+                out.append(f"{what} alone predicts the label for {acc:.0%} of files "
+                           f"(values {sorted(set(values))}); a model can learn it instead of "
+                           "the spoofing artefacts: match it across classes or report per value")
+    secs = [s.extra.get("seconds", "") for s in rows]
+    if all(secs):
+        auc = roc_auc_score(labels, [float(x) for x in secs])
+        if max(auc, 1 - auc) >= SHORTCUT_LEVEL:
+            out.append(f"duration alone separates the classes (AUC {max(auc, 1 - auc):.2f}); "
+                       "crop to a fixed length and consider trim_silence=true")
+    return out
+
+
+def prepare_audio_manifest(manifest: Manifest, cfg, out: Path, echo=print) -> Manifest:
+    """The prepare step for audio rows: convert (``cfg.convert_audio``) and warn on shortcuts.
+
+    A manifest without audio rows is returned unchanged, so ``prepare`` can call this always.
+    """
+    if not any(s.modality == "audio" for s in manifest.samples):
+        return manifest
+    failures = FailureLog(out.parent / "failures.csv")
+    if cfg.convert_audio:
+        manifest = convert_manifest(manifest, out.parent, int(cfg.sample_rate),
+                                    bool(cfg.trim_silence), failures, echo)
+    else:
+        manifest = replace(manifest, samples=[
+            replace(s, extra={**s.extra, **source_info(manifest.resolve(s))})
+            if s.modality == "audio" else s for s in manifest.samples])
+    for message in shortcut_warnings(manifest):
+        log.warning("%s: %s", manifest.name, message)
+        echo(f"WARNING: {message}")
+    if failures.count:
+        echo(f"{failures.count} audio file(s) could not be decoded: see {failures.path}")
+    return manifest

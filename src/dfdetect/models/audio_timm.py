@@ -1,0 +1,56 @@
+"""Any timm backbone on log-mel spectrograms: ``model=audio_timm:<name>`` (e.g. resnet18).
+
+The log-mel front-end (:class:`~dfdetect.models.audio_features.LogMel`) runs inside the model,
+so features are computed on the model's device; the backbone gets ``in_chans=1`` (timm sums
+the pretrained RGB stem into one channel when ``pretrained=true`` or a weights path is given).
+
+Example::
+
+    net = build_model("audio_timm:resnet18")
+    logits = net(torch.randn(2, 16000))   # (2, 2)
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from dfdetect.models import MODELS, ModelError
+from dfdetect.models.audio_features import LogMel
+
+
+def no_pretrained(name: str, pretrained: str) -> None:
+    """Models written here have no published weights: refuse instead of silently training."""
+    if str(pretrained).strip().lower() not in ("false", "no", "0", ""):
+        raise ModelError(f"{name} has no pretrained weights; use pretrained=false (or start from "
+                         "a dfdetect checkpoint with `train` resume options when available)")
+
+
+class LogMelClassifier(nn.Module):
+    """Waveform (B, T) -> log-mel (B, 1, n_mels, frames) -> timm backbone -> (B, num_classes)."""
+
+    modality = "audio"
+
+    def __init__(self, backbone: nn.Module, sample_rate: int = 16000, n_mels: int = 64) -> None:
+        super().__init__()
+        self.features = LogMel(sample_rate=sample_rate, n_mels=n_mels)
+        self.backbone = backbone
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        return self.backbone(self.features(wave))  # (B, num_classes)
+
+
+@MODELS.register("audio_timm:")
+def audio_timm(name: str, pretrained: str = "false", num_classes: int = 2,
+               drop_rate: float = 0.0) -> nn.Module:
+    """timm backbone ``name`` with one input channel behind a log-mel front-end."""
+    from dfdetect.models.timm_models import _create, _from_file, _from_hub
+
+    kwargs = {"num_classes": num_classes, "drop_rate": drop_rate, "in_chans": 1}
+    flag = pretrained.strip().lower()
+    if flag in ("false", "no", "0", ""):
+        backbone = _create(name, pretrained=False, **kwargs)
+    elif flag in ("true", "yes", "1"):
+        backbone = _from_hub(name, **kwargs)
+    else:
+        backbone = _from_file(name, pretrained, **kwargs)
+    return LogMelClassifier(backbone)

@@ -1,0 +1,46 @@
+"""Audio through the unchanged train / evaluate commands; val/eer picks the checkpoint."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from dfdetect.checkpoint import read_checkpoint
+from dfdetect.cli.main import main
+from dfdetect.demo.audio import build_demo_speech
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    return build_demo_speech(tmp_path_factory.mktemp("speech"), utterances=10, seconds=0.6)
+
+
+def test_train_with_val_eer_then_evaluate(speech, tmp_path):
+    torch.set_num_threads(1)
+    runs = tmp_path / "runs"
+    assert main(["train", f"data={speech}", f"out_dir={runs}", "name=a", "model=lcnn",
+                 "seconds=0.5", "batch_size=4", "epochs=2", "limit_train_batches=2",
+                 "monitor=val/eer", "num_workers=0", "progress=false", "device=cpu",
+                 "audio_augment=gain,noise,mask"]) == 0
+    ckpt = read_checkpoint(runs / "a" / "best.ckpt")
+    assert ckpt["preprocessing"] == {"modality": "audio", "sample_rate": 16000, "seconds": 0.5,
+                                     "window_hop": 0.0, "trim_silence": False,
+                                     "augment": "gain,noise,mask"}
+    assert 0.0 <= ckpt["metrics"]["val/eer"] <= 1.0  # logged by ValidationEER
+    out = tmp_path / "eval"
+    assert main(["evaluate", f"ckpt={runs / 'a' / 'best.ckpt'}", f"data={speech}", "split=test",
+                 f"out={out}", "device=cpu", "num_workers=0"]) == 0
+    report = json.loads((out / "metrics.json").read_text())
+    assert 0.0 <= report["audio"]["eer"] <= 1.0
+    assert set(report["audio"]["per_attack"]) == {"griffin_lim"}
+    assert (out / "det_curve.png").is_file()
+    assert "Anti-spoofing (audio)" in (out / "report.md").read_text()
+
+
+def test_image_model_on_audio_is_a_clear_error(speech, tmp_path, capsys):
+    assert main(["train", f"data={speech}", f"out_dir={tmp_path}", "model=timm:resnet18",
+                 "epochs=1", "device=cpu", "progress=false"]) != 0
+    assert "pick an audio model" in capsys.readouterr().err
