@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dfdetect.evaluation.report import _fmt, _save_fig
+from dfdetect.evaluation.plots import save_figure
+from dfdetect.evaluation.report import fmt_value
 from dfdetect.metrics.asv import (det_points, min_dcf, min_tdcf, per_attack_eer,
                                   read_asv_scores)
 from dfdetect.metrics.binary import eer
@@ -36,12 +37,12 @@ def audio_metrics(rows: list[dict], asv_scores: str = "") -> dict:
 def render_audio_markdown(section: dict) -> str:
     """The report.md section for audio."""
     lines = ["", "## Anti-spoofing (audio)", "", "| metric | value |", "|---|---|",
-             f"| EER | {_fmt(section['eer'])} |", f"| minDCF (π=0.05, C_fa=10) | "
-             f"{_fmt(section['min_dcf'])} |",
+             f"| EER | {fmt_value(section['eer'])} |", f"| minDCF (π=0.05, C_fa=10) | "
+             f"{fmt_value(section['min_dcf'])} |",
              f"| min t-DCF (ASVspoof 2019 cost model) | "
-             f"{_fmt(section['min_tdcf']) if section['min_tdcf'] is not None else 'n/a (pass asv_scores=)'} |",
+             f"{fmt_value(section['min_tdcf']) if section['min_tdcf'] is not None else 'n/a (pass asv_scores=)'} |",
              "", "| attack system | spoofs | EER |", "|---|---|---|"]
-    lines += [f"| {a} | {r['n_spoof']} | {_fmt(r['eer'])} |"
+    lines += [f"| {a} | {r['n_spoof']} | {fmt_value(r['eer'])} |"
               for a, r in section["per_attack"].items()]
     lines += ["", "DET curve: `det_curve.png`.", ""]
     return "\n".join(lines)
@@ -69,7 +70,7 @@ def plot_det(det: dict, eer_value: float | None, path: Path) -> None:
     ax.set(xlabel="false alarm rate (bona fide called spoof)",
            ylabel="miss rate (spoof called bona fide)", title="DET",
            xlim=norm.ppf([5e-4, 0.99]), ylim=norm.ppf([5e-4, 0.99]))
-    _save_fig(fig, path)
+    save_figure(fig, path)
 
 
 def audio_section(report: dict, rows: list[dict], meta: dict, cfg, out: Path) -> str:

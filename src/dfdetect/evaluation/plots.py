@@ -18,7 +18,7 @@ def _plt():
     return plt
 
 
-def _save_fig(fig, path: Path) -> None:
+def save_figure(fig, path: Path) -> None:
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
     _plt().close(fig)
 
@@ -44,7 +44,7 @@ def plot_roc(levels: dict[str, list[dict]], path: Path) -> None:
     for name, rows in levels.items():
         _curve(ax, rows, f"{name} level")
     ax.legend(loc="lower right", fontsize=8)
-    _save_fig(fig, path)
+    save_figure(fig, path)
 
 
 def plot_roc_by_method(rows: list[dict], path: Path, title: str = "") -> None:
@@ -59,7 +59,7 @@ def plot_roc_by_method(rows: list[dict], path: Path, title: str = "") -> None:
     for name, fakes in sorted(methods.items()):
         _curve(ax, reals + fakes, name)
     ax.legend(loc="lower right", fontsize=7)
-    _save_fig(fig, path)
+    save_figure(fig, path)
 
 
 def plot_histogram(rows: list[dict], threshold: float, path: Path) -> None:
@@ -72,7 +72,7 @@ def plot_histogram(rows: list[dict], threshold: float, path: Path) -> None:
     ax.axvline(threshold, color="black", lw=1, ls="--", label=f"threshold {threshold:.3f}")
     ax.set(xlabel="score = P(fake)", ylabel="count", title="Scores per class", xlim=(0, 1))
     ax.legend(fontsize=8)
-    _save_fig(fig, path)
+    save_figure(fig, path)
 
 
 def plot_confusion(cm: list[list[int]], path: Path) -> None:
@@ -85,7 +85,7 @@ def plot_confusion(cm: list[list[int]], path: Path) -> None:
     ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["real", "fake"],
            yticklabels=["real", "fake"], xlabel="predicted", ylabel="true",
            title="Confusion matrix")
-    _save_fig(fig, path)
+    save_figure(fig, path)
 
 
 def contact_sheet(mistakes: list[dict], path: Path, thumb: int = 112, cols: int = 6) -> Path:

@@ -18,7 +18,7 @@ PREDICTION_COLUMNS = ["id", "path", "label", "score", "pred", "status", "error",
                       "method", "source", "video", "frame"]
 
 
-def _fmt(v) -> str:
+def fmt_value(v) -> str:
     return "n/a" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
 
 
@@ -42,7 +42,7 @@ def _level_section(name: str, block: dict, report: dict) -> list[str]:
              f"{thr['value']:.4f} from {thr['source']}; 95 % CI by bootstrap over "
              f"{block['units']} videos / identities", "",
              "| metric | value | 95 % CI |", "|---|---|---|"]
-    lines += [f"| {k} | {_fmt(m[k])} | {_ci(block, k)} |" for k in HEADLINE]
+    lines += [f"| {k} | {fmt_value(m[k])} | {_ci(block, k)} |" for k in HEADLINE]
     lines += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for cls, c in m["per_class"].items():
         lines.append(f"| {cls} | {c['precision']:.4f} | {c['recall']:.4f} | {c['f1']:.4f} | "
@@ -56,9 +56,9 @@ def _level_section(name: str, block: dict, report: dict) -> list[str]:
             lines += ["", f"### By {title} ({name} level)", "",
                       f"| {title} | n | accuracy | AUC | EER | AP | TPR@FPR5% |",
                       "|---|---|---|---|---|---|---|"]
-            lines += [f"| {k} | {r['n']} | {_fmt(r['accuracy'])} | {_fmt(r['auc'])} | "
-                      f"{_fmt(r['eer'])} | {_fmt(r['average_precision'])} | "
-                      f"{_fmt(r['tpr_at_fpr_5'])} |" for k, r in block[key].items()]
+            lines += [f"| {k} | {r['n']} | {fmt_value(r['accuracy'])} | {fmt_value(r['auc'])} | "
+                      f"{fmt_value(r['eer'])} | {fmt_value(r['average_precision'])} | "
+                      f"{fmt_value(r['tpr_at_fpr_5'])} |" for k, r in block[key].items()]
     return lines + [""]
 
 
@@ -70,7 +70,7 @@ def _extras(report: dict) -> list[str]:
                   "| perturbation | level | " + " | ".join(levels) + " |",
                   "|---|---|" + "---|" * len(levels)]
         lines += [f"| {r['perturbation']} | {r['level']:g} | "
-                  + " | ".join(_fmt(r[k]) for k in levels) + " |" for r in report["robustness"]]
+                  + " | ".join(fmt_value(r[k]) for k in levels) + " |" for r in report["robustness"]]
         lines.append("")
     if report["mistakes"]:
         lines += ["## Most confident mistakes (frame level, furthest from the threshold; thumbnails in `mistakes.png`)", "",
