@@ -122,10 +122,12 @@ def run_audio_demo(cfg, echo=print, utterances: int = 32) -> dict:
          "(model chosen by validation EER)")
     result = train(t, echo=echo)
     ev = evaluate(EvaluateConfig(ckpt=str(result.best_ckpt), data=str(manifest), split="test",
-                                 device=cfg.device, num_workers=0), echo=echo)
+                                 device=cfg.device, num_workers=0, save_threshold=True),
+                  echo=echo)
     submission = root / "submission.csv"
     echo("[audio 3/3] Predicting the test clips (windowed scoring)")
     predict(PredictConfig(ckpt=str(result.best_ckpt), input=str(manifest), split="test",
-                          out=str(submission), device=cfg.device, num_workers=0), echo=echo)
+                          out=str(submission), device=cfg.device, num_workers=0,
+                          progress=False), echo=echo)
     return {"run_dir": result.run_dir, "report": ev.out_dir / "report.md",
             "submission": submission, "eer": ev.report["audio"]["eer"]}

@@ -92,13 +92,14 @@ def run_demo(cfg: DemoConfig, echo=print) -> DemoResult:
     manifest = _prepare_data(cfg, echo)
     echo(f"[2/4] Training {cfg.model} from scratch for {cfg.epochs} epochs")
     result = train(_train_config(cfg, manifest), echo=echo)
-    echo("[3/4] Evaluating the best checkpoint on the held-out identities (split=test)")
+    echo("[3/4] Evaluating the best checkpoint on the held-out identities (split=test; the "
+         "decision threshold is chosen on val and saved into the checkpoint)")
     ev = evaluate(EvaluateConfig(ckpt=str(result.best_ckpt), data=str(manifest), split="test",
-                                 device=cfg.device), echo=echo)
+                                 device=cfg.device, save_threshold=True), echo=echo)
     echo("[4/4] Predicting the test images into a submission file")
     submission = Path(cfg.out) / "submission.csv"
     predict(PredictConfig(ckpt=str(result.best_ckpt), input=str(manifest), split="test",
-                          out=str(submission), device=cfg.device), echo=echo)
+                          out=str(submission), device=cfg.device, progress=False), echo=echo)
     audio = None
     if cfg.audio:  # issue 6: the speech part (demo/audio.py)
         from dfdetect.demo.audio import run_audio_demo
