@@ -140,6 +140,8 @@ class TrainerConfig:
     limit_val_batches: float = opt(1.0, "fraction (or count, if > 1) of validation batches")
     progress: bool = opt(True, "show the live progress bar (false: a text line every "
                          "log_every_n_steps steps)")
+    processes: int = opt(1, "CPU only: DDP processes on this machine (gloo); tests multi-process "
+                         "training without GPUs", "2")
     num_nodes: int = opt(1, "machines in a DDP run (launch with torchrun or SLURM)", "2")
     strategy: str = opt("auto", "Lightning strategy; auto is DDP when several devices are used",
                         "ddp")

@@ -140,3 +140,16 @@ class SelfBlend:
 
     def __call__(self, image: np.ndarray, extra: dict, rng: np.random.Generator) -> np.ndarray:
         return self_blend(image, landmarks_of(extra), rng)[0]
+
+
+def _registry():
+    from dfdetect.registry import Registry
+
+    reg: Registry = Registry("pseudo-fake method")
+    reg.register("sbi")(SelfBlend)
+    return reg
+
+
+def build_pseudo_fakes(name: str):
+    """The pseudo-fake maker ``pseudo_fakes=<name>`` asks for (None for an empty name)."""
+    return _registry().build(name) if name else None

@@ -116,10 +116,12 @@ class LineProgress(L.Callback):
         self.accelerator, self.every, self.echo = accelerator, max(1, every), echo
         self.eta = Eta()
 
-    def on_train_epoch_start(self, trainer, pl_module) -> None:
-        self.eta.start_epoch(trainer.fit_loop.epoch_loop.batch_progress.current.completed)
+        self._epoch: int | None = None
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx: int) -> None:
+        if self._epoch != trainer.current_epoch:  # first batch of an epoch (or after resuming)
+            self._epoch = trainer.current_epoch
+            self.eta.start_epoch(batch_idx + 1)
         run_eta = self.eta.run(trainer)
         if not trainer.is_global_zero or (batch_idx + 1) % self.every:
             return

@@ -190,7 +190,7 @@ class ResumeState(L.Callback):
         """Write the full state (all ranks must call: Lightning synchronises the save)."""
         done = int(batches_done) if batches_done != math.inf else 1 << 40
         self._position = (int(epoch), done)
-        trainer.save_checkpoint(self.path)
+        trainer.save_checkpoint(self.path, weights_only=False)
         self._last_step, self._last_save = trainer.global_step, time.monotonic()
         if trainer.is_global_zero:
             self.after_save()
