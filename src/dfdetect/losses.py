@@ -18,12 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dfdetect.config.loader import ConfigError
 from dfdetect.registry import Registry
 
 LOSSES: Registry[nn.Module] = Registry("loss")
 
 
-class LossConfigError(ValueError):
+class LossConfigError(ConfigError):
     """A loss option that cannot work (bad class weights, negative mixing weights)."""
 
 

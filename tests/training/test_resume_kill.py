@@ -63,10 +63,27 @@ def _weights(run_dir: Path) -> dict:
     return torch.load(run_dir / "last.ckpt", map_location="cpu", weights_only=True)
 
 
-def test_sigkill_at_several_points_then_resume_matches_uninterrupted(demo_faces, tmp_path):
-    ref = subprocess.run(_command(_args(demo_faces, tmp_path, "ref")), capture_output=True,
+@pytest.fixture(scope="module")
+def reference(demo_faces, tmp_path_factory) -> Path:
+    """The uninterrupted run both tests compare against (run folder)."""
+    out = tmp_path_factory.mktemp("reference")
+    ref = subprocess.run(_command(_args(demo_faces, out, "ref")), capture_output=True,
                          text=True, env=_env())
     assert ref.returncode == 0, ref.stderr[-2000:]
+    return out / "ref"
+
+
+def _assert_same_weights(ref_dir: Path, run_dir: Path) -> None:
+    a, b = _weights(ref_dir), _weights(run_dir)
+    assert a["global_step"] == b["global_step"] == 12
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    different = [k for k in a["state_dict"] if not torch.equal(a["state_dict"][k],
+                                                                b["state_dict"][k])]
+    assert not different, f"weights differ after resume: {different[:5]}"
+
+
+def test_sigkill_at_several_points_then_resume_matches_uninterrupted(demo_faces, tmp_path,
+                                                                      reference):
 
     args = _args(demo_faces, tmp_path, "killed")
     kills = [("batch 2/4", 1),      # mid epoch 1, just after a step save
@@ -79,14 +96,9 @@ def test_sigkill_at_several_points_then_resume_matches_uninterrupted(demo_faces,
     assert final.returncode == 0, final.stderr[-2000:]
     assert "Resuming from" in final.stdout
 
-    a, b = _weights(tmp_path / "ref"), _weights(tmp_path / "killed")
-    assert a["global_step"] == b["global_step"] == 12
-    assert a["state_dict"].keys() == b["state_dict"].keys()
-    different = [k for k in a["state_dict"] if not torch.equal(a["state_dict"][k],
-                                                                b["state_dict"][k])]
-    assert not different, f"weights differ after resume: {different[:5]}"
-    best_a, best_b = (torch.load(tmp_path / n / "best.ckpt", weights_only=True)
-                      for n in ("ref", "killed"))
+    _assert_same_weights(reference, tmp_path / "killed")
+    best_a, best_b = (torch.load(d / "best.ckpt", weights_only=True)
+                      for d in (reference, tmp_path / "killed"))
     assert best_a["epoch"] == best_b["epoch"]
     # validation metrics match; train-epoch averages of a restarted epoch cover only the
     # batches after the restart (documented), so they are not compared
@@ -105,3 +117,16 @@ def test_resume_state_loads_with_weights_only(demo_faces, tmp_path):
     assert set(ours["rng"]) >= {"python", "numpy", "torch"}
     best = next(v for k, v in state["callbacks"].items() if k.startswith("DetectorCheckpoint"))
     assert best["best_epoch"] == 0
+
+
+def test_max_time_saves_and_exits_cleanly_then_resumes_exactly(demo_faces, tmp_path, reference):
+    args = _args(demo_faces, tmp_path, "budget")
+    stopped = subprocess.run(_command(args + ["max_time=00:00:00"]), capture_output=True,
+                             text=True, env=_env())
+    assert stopped.returncode == 0, stopped.stderr[-2000:]
+    assert "max_time reached after step 1" in stopped.stdout
+    assert "continue with resume=auto" in stopped.stdout
+    assert not (tmp_path / "budget" / "last.ckpt").exists()  # stopped inside epoch 1
+    final = subprocess.run(_command(args), capture_output=True, text=True, env=_env())
+    assert final.returncode == 0, final.stderr[-2000:]
+    _assert_same_weights(reference, tmp_path / "budget")

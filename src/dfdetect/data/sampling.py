@@ -44,7 +44,9 @@ class EpochSampler(Sampler):
     def __init__(self, labels: Sequence[int], sources: Sequence[int], mode: str = "shuffle",
                  seed: int = 0, num_replicas: int = 1, rank: int = 0) -> None:
         if mode not in SAMPLING_MODES:
-            raise ValueError(f"sampling='{mode}' is not one of {', '.join(SAMPLING_MODES)}")
+            from dfdetect.config.loader import ConfigError
+
+            raise ConfigError(f"sampling='{mode}' is not one of {', '.join(SAMPLING_MODES)}")
         self.labels = np.asarray(labels)
         self.sources = np.asarray(sources)
         self.mode, self.seed = mode, int(seed)

@@ -37,10 +37,12 @@ class Pipeline:
 
 
 def _pair(text: str, key: str, cast=float) -> tuple:
+    from dfdetect.config.loader import ConfigError
+
     try:
         lo, hi = (cast(v) for v in str(text).split(","))
     except ValueError:
-        raise ValueError(f"augment.{key}='{text}': expected two numbers like 0.5,0.9") from None
+        raise ConfigError(f"augment.{key}='{text}': expected two numbers like 0.5,0.9") from None
     return (lo, hi) if lo <= hi else (hi, lo)
 
 

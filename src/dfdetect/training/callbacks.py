@@ -61,16 +61,22 @@ class DetectorCheckpoint(L.Callback):
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # runs after this epoch's validation and after the train epoch metrics are reduced
-        if not trainer.is_global_zero:
-            return
+        # every rank reads the metrics: under DDP reading them syncs torchmetrics state across
+        # processes (a collective), so a rank-0-only read would deadlock
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
         value = _value(metrics, self.monitor)
+        if self._improved(value):  # every rank keeps the same best state (resume, DDP)
+            self.best, self.best_epoch, self.best_metrics = value, trainer.current_epoch, metrics
+            improved = True
+        else:
+            improved = False
+        if not trainer.is_global_zero:
+            return
         ckpt = make_checkpoint(pl_module.model, metrics=metrics, epoch=trainer.current_epoch,
                                step=trainer.global_step, **self.describe())
         save_checkpoint(ckpt, self.run_dir / "last.ckpt")
         note = ""
-        if self._improved(value):
-            self.best, self.best_epoch, self.best_metrics = value, trainer.current_epoch, metrics
+        if improved:
             save_checkpoint(ckpt, self.run_dir / "best.ckpt")
             note = f" · Best {self.monitor.split('/')[-1]}! saved {self.run_dir / 'best.ckpt'}"
         elif value is None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from dfdetect.config.loader import ConfigError
 from dfdetect.registry import Registry
 
 LOGGERS: Registry[object] = Registry("logger")
 
 
-class LoggerUnavailable(RuntimeError):
+class LoggerUnavailable(ConfigError):
     """An optional logger that is asked for but not installed."""
 
 

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from lightning.fabric.plugins.io.checkpoint_io import CheckpointIO
 
+from dfdetect.config.loader import ConfigError
 from dfdetect.io import atomic_torch_save
 
 RESUME_FILE = "resume.ckpt"
@@ -41,7 +42,7 @@ class TimeBudgetReached(Exception):
     """``max_time`` ran out; the resume state was saved first."""
 
 
-class ResumeError(ValueError):
+class ResumeError(ConfigError):
     """A resume request that cannot be honoured (missing or foreign file)."""
 
 
