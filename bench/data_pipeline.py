@@ -36,8 +36,8 @@ class _Timer:
                 if trainer.global_step == warmup and self.t0 is None:
                     self.t0 = time.perf_counter()
 
-            def on_train_end(self, trainer, *a) -> None:
-                self.t1 = time.perf_counter()
+            def on_train_batch_end(self, trainer, *a) -> None:
+                self.t1 = time.perf_counter()  # steady-state steps, not the run-end save
 
         return Timer()
 

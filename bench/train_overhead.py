@@ -31,7 +31,8 @@ class InMemory(Dataset):
     def __len__(self) -> int:
         return len(self.y)
 
-    def __getitem__(self, i: int) -> dict:
+    def __getitem__(self, key) -> dict:
+        i = key[0] if isinstance(key, tuple) else key  # EpochSampler draws are (row, seed)
         return {"input": self.x[i], "target": self.y[i], "index": i}
 
 
@@ -74,8 +75,8 @@ class _Clock:
                 if trainer.global_step == warmup and self.t0 is None:
                     self.t0 = time.perf_counter()
 
-            def on_train_end(cb, trainer, *a) -> None:  # noqa: N805
-                self.t1 = time.perf_counter()
+            def on_train_batch_end(cb, trainer, *a) -> None:  # noqa: N805
+                self.t1 = time.perf_counter()  # steady-state steps; the run-end save is not a step
 
         self.t0 = self.t1 = None
         self.callback = Cb()

@@ -66,6 +66,7 @@ class Eta:
     def __init__(self) -> None:
         self.t0 = time.monotonic()
         self.step0: int | None = None
+        self.total: float | None = None  # estimated_stepping_batches, read once (not free)
         self.epoch_t0 = self.t0
         self.epoch_batch0 = 0
 
@@ -82,9 +83,10 @@ class Eta:
         step = trainer.global_step
         if self.step0 is None:
             self.step0, self.t0 = step, time.monotonic()
+            self.total = float(trainer.estimated_stepping_batches)
             return None
         done = step - self.step0
-        total = trainer.estimated_stepping_batches
+        total = self.total
         if done <= 0 or total == float("inf"):
             return None
         return (time.monotonic() - self.t0) / done * max(0, total - step)
