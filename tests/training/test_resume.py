@@ -92,3 +92,23 @@ def test_a_test_split_never_selects(tmp_path) -> None:
     cfg = _cfg(tmp_path, monitor="test/auc")
     with pytest.raises(ConfigError, match="validation metrics only"):
         check_selection(cfg)
+
+
+def test_save_schedule_by_steps_minutes_and_time_budget(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from dfdetect.training.resume import ResumeState
+
+    clock = [0.0]
+    monkeypatch.setattr("dfdetect.training.resume.time.monotonic", lambda: clock[0])
+    cb = ResumeState("run", sampler=None, batch_size=8, every_n_steps=5, every_minutes=1,
+                     max_time_s=300)
+    trainer = SimpleNamespace(global_step=3,
+                              strategy=SimpleNamespace(broadcast=lambda obj, src=0: obj))
+    assert cb._due(trainer) == (False, False)
+    trainer.global_step = 5
+    assert cb._due(trainer) == (True, False)          # every 5 steps
+    trainer.global_step, clock[0] = 6, 61.0
+    assert cb._due(trainer) == (True, False)          # every minute
+    clock[0] = 301.0
+    assert cb._due(trainer) == (True, True)           # max_time: save, then stop
