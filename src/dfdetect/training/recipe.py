@@ -213,6 +213,24 @@ def _batches(n_samples: int, batch_size: int, limit: float) -> int:
     return min(full, int(limit)) if limit > 1 else max(1, int(full * limit))
 
 
+def _fit(trainer, module, dm, resume_from, mirror, cfg: TrainConfig, run_dir: Path,
+         echo: Callable) -> bool:
+    """Run Lightning's fit; False when max_time stopped it (state saved, exit is clean)."""
+    from dfdetect.training.resume import TimeBudgetReached
+
+    try:
+        trainer.fit(module, datamodule=dm, ckpt_path=resume_from, weights_only=True)
+        return True
+    except TimeBudgetReached as stop:
+        echo(f"{stop}: state saved in {run_dir / 'resume.ckpt'}; continue with resume=auto "
+             f"name={run_dir.name} out_dir={cfg.out_dir}")
+        return False
+    finally:
+        if mirror:  # the last mirror pass finishes before train() returns
+            mirror.request()
+            mirror.close()
+
+
 def train(cfg: TrainConfig, echo=print) -> TrainResult:
     """Train a detector as ``cfg`` says; returns the run folder and checkpoint paths."""
     import lightning as L
@@ -222,7 +240,6 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     from dfdetect.training.backup import BackupMirror
     from dfdetect.training.loggers import build_loggers
     from dfdetect.training.module import DetectorModule
-    from dfdetect.training.resume import TimeBudgetReached
 
     if env_rank() > 0:
         echo = lambda *_: None  # noqa: E731 - rank 0 speaks for the run
@@ -254,17 +271,7 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
                        _batches(len(dm.train_set), dm.batch_size, cfg.trainer.limit_train_batches))
     module = DetectorModule(model, cfg.optim, build_loss(cfg.loss, dm.class_counts()),
                             dm.val_names, cfg.trainer.monitor)
-    completed = True
-    try:
-        trainer.fit(module, datamodule=dm, ckpt_path=resume_from, weights_only=True)
-    except TimeBudgetReached as stop:
-        completed = False
-        echo(f"{stop}: state saved in {run_dir / 'resume.ckpt'}; continue with resume=auto "
-             f"name={run_dir.name} out_dir={cfg.out_dir}")
-    finally:
-        if mirror:
-            mirror.request()
-            mirror.close()
+    completed = _fit(trainer, module, dm, resume_from, mirror, cfg, run_dir, echo)
     n_fail = len(failures.read())
     if n_fail:
         echo(f"{n_fail} file(s) could not be read and were skipped: see {failures.path}")
