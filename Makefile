@@ -32,6 +32,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/train_overhead.py
+	$(BIN)/python bench/data_pipeline.py
 	$(BIN)/python bench/prepare.py
 	$(BIN)/python bench/predict.py
 

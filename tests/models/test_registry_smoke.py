@@ -167,3 +167,33 @@ def test_pretrained_file_with_no_matching_keys_is_an_error(tmp_path: Path) -> No
     save_file({f"model.{k}": v for k, v in sd.items()}, str(path))
     with pytest.raises(ModelError):
         build_model("timm:resnet18", pretrained=str(path))
+
+
+# ---------------------------------------------------------------- issue 4: more architectures
+
+
+def test_issue4_models_are_registered_and_smoke_tested() -> None:
+    assert {"dual_branch", "swin", "xception"} <= set(NAMES)  # so test_build_and_forward runs them
+
+
+def test_swin_takes_any_multiple_of_32() -> None:
+    net = build_model("swin").eval()
+    with torch.no_grad():
+        assert net(torch.randn(1, 3, 96, 96)).shape == (1, 2)
+
+
+def test_build_model_passes_architecture_options_and_rejects_foreign_ones() -> None:
+    net = build_model("dual_branch", backbone="resnet18", spectrum="fft", drop_rate=0.1)
+    assert net.frequency.kind == "fft" and type(net.backbone).__name__ == "ResNet"
+    with pytest.raises(ModelError, match="backbone"):
+        build_model("timm:resnet18", backbone="resnet34")
+
+
+def test_grad_checkpointing_switch() -> None:
+    from dfdetect.models import enable_grad_checkpointing
+
+    net = build_model("dual_branch", backbone="resnet18")
+    enable_grad_checkpointing(net)
+    assert net.backbone.grad_checkpointing is True
+    with pytest.raises(ModelError, match="grad_checkpointing=false"):
+        enable_grad_checkpointing(torch.nn.Linear(2, 2))

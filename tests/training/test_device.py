@@ -17,6 +17,18 @@ class FakeProbe(Probe):
     mps: bool = False
     cpus: int = 8
     machine: str = "x86_64"
+    cpu_bf16_units: bool = False
+    mps_amp: bool = True
+    mps_cpu_fallback: bool = False
+
+    def cpu_bf16(self) -> bool:
+        return self.cpu_bf16_units
+
+    def mps_autocast(self) -> bool:
+        return self.mps_amp
+
+    def mps_fallback(self) -> bool:
+        return self.mps_cpu_fallback
 
     def cuda_count(self) -> int:
         return len(self.gpus)
@@ -79,7 +91,7 @@ def test_mps_plan_and_message() -> None:
     plan = resolve_device("auto", probe=FakeProbe(mps=True, machine="arm64"))
     assert plan.accelerator == "mps"
     assert plan.devices == 1
-    assert plan.message == "Using device: mps (Apple Silicon GPU)"
+    assert plan.message.startswith("Using device: mps (Apple Silicon GPU)")
     assert plan.precision == "32-true"
     assert plan.torch_device == "mps"
 
@@ -248,3 +260,27 @@ def test_real_probe_on_this_machine_is_cpu() -> None:
     assert plan.precision == "32-true"
     assert plan.message.startswith("Using device: cpu (")
     assert Probe().cpu_count() >= 1
+
+
+# ---------------------------------------------------------------- precision notes (issue 4)
+
+
+def test_cpu_with_native_bf16_uses_bf16_mixed() -> None:
+    plan = resolve_device("cpu", probe=FakeProbe(cpu_bf16_units=True))
+    assert plan.precision == "bf16-mixed"
+    assert "native bf16" in plan.message
+
+
+def test_mps_mixed_falls_back_to_fp32_with_a_message() -> None:
+    plan = resolve_device("mps", precision="16-mixed", probe=FakeProbe(mps=True, mps_amp=False))
+    assert plan.precision == "32-true"
+    assert "needs MPS autocast" in plan.message
+    ok = resolve_device("mps", precision="16-mixed", probe=FakeProbe(mps=True, mps_amp=True))
+    assert ok.precision == "16-mixed"
+
+
+def test_mps_says_what_happens_to_missing_kernels() -> None:
+    off = resolve_device("mps", probe=FakeProbe(mps=True))
+    assert "PYTORCH_ENABLE_MPS_FALLBACK=1" in off.message and "stop" in off.message
+    on = resolve_device("mps", probe=FakeProbe(mps=True, mps_cpu_fallback=True))
+    assert "run on the CPU" in on.message

@@ -20,7 +20,9 @@ def run_train(cfg: TrainConfig) -> None:
     from dfdetect.training.recipe import train
 
     result = train(cfg)
-    print(f"Run folder: {result.run_dir}\nBest checkpoint: {result.best_ckpt}")
+    print(f"Run folder: {result.run_dir}")
+    if result.best_ckpt.is_file():
+        print(f"Best checkpoint: {result.best_ckpt}")
 
 
 def run_evaluate(cfg: EvaluateConfig) -> None:

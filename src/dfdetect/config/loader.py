@@ -22,7 +22,7 @@ import yaml
 C = TypeVar("C")
 
 #: short spellings for the most used keys of nested configs
-ALIASES = {"data": "data.manifest", "model": "model.name"}
+ALIASES = {"data": "data.manifest", "model": "model.name", "loss": "loss.name"}
 
 
 class ConfigError(ValueError):
@@ -71,6 +71,8 @@ def _unknown(key: str, valid: Iterable[str], where: str) -> ConfigError:
 def _coerce(value: Any, typ: Any, key: str) -> Any:
     """Convert a YAML-parsed or raw string value to the field's type."""
     if typ is str:
+        if isinstance(value, (list, tuple)):  # a YAML list of manifests -> "a.csv,b.csv"
+            return ",".join(str(v) for v in value)
         return "" if value is None else str(value)
     if isinstance(value, str):
         raw = value.strip()

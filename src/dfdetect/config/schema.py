@@ -18,15 +18,25 @@ def opt(default: Any, help: str, example: str = "") -> Any:  # noqa: A002 - mirr
 class DataConfig:
     """Where the samples come from and how they become tensors."""
 
-    manifest: str = opt("", "manifest CSV (or a folder with real/ and fake/ sub-folders)",
-                         "data/faces/manifest.csv")
+    manifest: str = opt("", "manifest CSV (or a folder with real/ and fake/ sub-folders); "
+                         "several, comma-separated (or a YAML list), train on all of them",
+                         "data/ffpp/manifest.csv,data/dfdc/manifest.csv")
     root: str = opt("", "folder the manifest's paths are relative to (default: the manifest's folder)")
     image_size: int = opt(224, "side of the square model input in pixels", "128")
     batch_size: int = opt(0, "samples per batch; 0 picks a default for the device", "32")
     num_workers: int = opt(-1, "data-loading processes; -1 picks a default for the machine", "4")
     train_split: str = opt("train", "manifest split used for training")
     val_split: str = opt("val", "manifest split used for validation and checkpoint selection")
-    augment: bool = opt(True, "horizontal flip and mild colour jitter on training images")
+    augment: bool = opt(True, "augment training images as the augment section says")
+    extra_val: str = opt("", "more validation manifests, comma-separated; each one's val split "
+                         "is reported as val_<name>/... (e.g. a cross-dataset check)",
+                         "data/celebdf/manifest.csv")
+    sampling: str = opt("shuffle", "shuffle; class_balanced (real and fake drawn equally); "
+                        "balanced (each training manifest drawn equally)", "balanced")
+    pseudo_fakes: str = opt("", "sbi: train on the real faces plus self-blended pseudo-fakes "
+                            "made from them (Shiohara & Yamasaki, CVPR 2022)", "sbi")
+    pseudo_fake_p: float = opt(0.5, "with pseudo_fakes: chance that a drawn real face is "
+                               "turned into a pseudo-fake")
     real_label: str = opt("real", "folder / label name of the authentic class", "bonafide")
     fake_label: str = opt("fake", "folder / label name of the manipulated class", "spoof")
     split_ratio: str = opt("0.7,0.15,0.15",
@@ -53,16 +63,74 @@ class ModelConfig:
     pretrained: str = opt("false", "true (timm hub weights), false, or a path to local weights",
                           "weights/resnet18.safetensors")
     drop_rate: float = opt(0.0, "dropout before the classifier head", "0.2")
+    backbone: str = opt("", "timm backbone of a composite model such as dual_branch "
+                        "(empty: the model's default)", "efficientnet_b0")
+    spectrum: str = opt("", "frequency branch input of dual_branch: dct or fft (empty: dct)",
+                        "fft")
+
+
+@dataclass
+class LossConfig:
+    """Training loss (see docs/training.md); ``loss=combined`` is the guides' CE+focal+F1 mix."""
+
+    name: str = opt("ce", "ce, focal, soft_f1 or combined", "combined")
+    ce_weight: float = opt(0.5, "combined: weight of the (class-weighted) cross-entropy term")
+    focal_weight: float = opt(0.3, "combined: weight of the focal term")
+    f1_weight: float = opt(0.2, "combined: weight of the soft (differentiable) F1 term")
+    focal_gamma: float = opt(2.0, "focal loss focusing parameter")
+    label_smoothing: float = opt(0.0, "label smoothing of the cross-entropy term", "0.1")
+    class_weights: str = opt("", "cross-entropy class weights real,fake; auto = inverse class "
+                             "frequency of the training data", "auto")
+
+
+@dataclass
+class AugmentConfig:
+    """Training augmentations (albumentations); a probability of 0 switches one off."""
+
+    crop_scale: str = opt("0.85,1.0", "random resized crop area range (1,1: no crop)")
+    hflip_p: float = opt(0.5, "horizontal flip probability")
+    rotate_limit: float = opt(10.0, "largest rotation in degrees")
+    rotate_p: float = opt(0.0, "rotation probability", "0.3")
+    jpeg_quality: str = opt("60,100", "JPEG re-compression quality range")
+    jpeg_p: float = opt(0.0, "JPEG re-compression probability", "0.3")
+    jitter: float = opt(0.1, "colour jitter strength (brightness, contrast, saturation)")
+    jitter_p: float = opt(0.5, "colour jitter probability")
+    blur_limit: int = opt(5, "largest Gaussian blur kernel (odd)")
+    blur_p: float = opt(0.0, "blur probability", "0.1")
+    downscale_range: str = opt("0.5,0.9", "down-then-up scaling factor range")
+    downscale_p: float = opt(0.0, "downscale probability", "0.2")
+
+
+@dataclass
+class LoggingConfig:
+    """Where metrics go; TensorBoard and CSV need nothing extra installed."""
+
+    loggers: str = opt("tensorboard,csv", "comma-separated: tensorboard, csv, wandb, mlflow",
+                       "tensorboard,csv,wandb")
+    project: str = opt("dfdetect", "W&B project / MLflow experiment name")
+    wandb_mode: str = opt("offline", "W&B mode: offline (sync later with `wandb sync`) or online")
+    mlflow_uri: str = opt("", "MLflow tracking URI (empty: <run folder>/mlruns)",
+                          "http://localhost:5000")
 
 
 @dataclass
 class OptimConfig:
-    """AdamW with linear warm-up then cosine decay."""
+    """Optimiser and learning-rate schedule (factories in training/optim.py)."""
 
+    optimizer: str = opt("adamw", "adamw or sgd", "sgd")
     lr: float = opt(1e-3, "peak learning rate", "3e-4")
-    weight_decay: float = opt(0.05, "AdamW weight decay")
-    warmup_epochs: float = opt(0.0, "linear warm-up length in epochs (fractions allowed)", "0.5")
-    min_lr: float = opt(1e-6, "learning rate at the end of the cosine schedule")
+    weight_decay: float = opt(0.05, "weight decay (decoupled for AdamW)")
+    momentum: float = opt(0.9, "SGD momentum")
+    nesterov: bool = opt(False, "SGD Nesterov momentum")
+    scheduler: str = opt("cosine", "cosine (with warm-up and eta_min), step, plateau or none",
+                         "step")
+    warmup_epochs: float = opt(0.0, "linear warm-up length in epochs (fractions allowed; "
+                               "cosine and step)", "0.5")
+    min_lr: float = opt(1e-6, "eta_min: learning rate at the end of the cosine schedule")
+    step_epochs: float = opt(10.0, "step: multiply the rate by gamma every this many epochs")
+    gamma: float = opt(0.1, "step: decay factor")
+    plateau_patience: int = opt(2, "plateau: epochs without improvement before decaying")
+    plateau_factor: float = opt(0.1, "plateau: decay factor")
 
 
 @dataclass
@@ -81,7 +149,26 @@ class TrainerConfig:
     log_every_n_steps: int = opt(10, "how often to log training metrics")
     limit_train_batches: float = opt(1.0, "fraction (or count, if > 1) of training batches per epoch")
     limit_val_batches: float = opt(1.0, "fraction (or count, if > 1) of validation batches")
-    progress: bool = opt(True, "show the live progress bar")
+    progress: bool = opt(True, "show the live progress bar (false: a text line every "
+                         "log_every_n_steps steps)")
+    processes: int = opt(1, "CPU only: DDP processes on this machine (gloo); tests multi-process "
+                         "training without GPUs", "2")
+    num_nodes: int = opt(1, "machines in a DDP run (launch with torchrun or SLURM)", "2")
+    strategy: str = opt("auto", "Lightning strategy; auto is DDP when several devices are used",
+                        "ddp")
+    grad_clip: float = opt(0.0, "clip the gradient norm to this value (0: off)", "1.0")
+    accumulate: int = opt(1, "accumulate gradients over this many batches per optimiser step")
+    grad_checkpointing: bool = opt(False, "recompute activations in backward to save memory "
+                                   "(timm backbones that support it)")
+    patience: int = opt(0, "early stopping: epochs without improvement of monitor (0: off)", "5")
+    resume: str = opt("", "auto: continue the run folder <out_dir>/<name> from its resume.ckpt "
+                      "(or start it); or the path of a resume.ckpt", "auto")
+    save_every_n_steps: int = opt(0, "also save the resume state every N optimiser steps", "500")
+    save_every_minutes: float = opt(0.0, "also save the resume state every M minutes", "10")
+    max_time: str = opt("", "HH:MM: save the resume state and stop cleanly after this long",
+                        "08:30")
+    backup_dir: str = opt("", "mirror checkpoints and logs here after each save (background)",
+                          "/content/drive/MyDrive/runs")
 
 
 @dataclass
@@ -95,6 +182,9 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
 @dataclass

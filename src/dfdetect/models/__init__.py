@@ -22,16 +22,42 @@ class ModelError(RuntimeError):
 
 
 def _load_builtin() -> None:
-    from dfdetect.models import timm_models  # noqa: F401  (registers timm:)
+    from dfdetect.models import dual_branch, named, timm_models  # noqa: F401  (register)
     from dfdetect.models import aasist, audio_timm, lcnn, rawnet2  # noqa: F401  (audio, issue 6)
 
 
 def build_model(name: str, pretrained: str = "false", num_classes: int = 2,
-                drop_rate: float = 0.0) -> nn.Module:
-    """Build the registered model ``name`` (``pretrained``: true, false or a weights path)."""
+                drop_rate: float = 0.0, **options) -> nn.Module:
+    """Build the registered model ``name`` (``pretrained``: true, false or a weights path).
+
+    ``options`` are architecture arguments (``backbone=``, ``spectrum=`` for dual_branch); they
+    are stored in the checkpoint's ``model.kwargs`` so ``load_checkpoint`` rebuilds the same net.
+    """
     _load_builtin()
-    return MODELS.build(name, pretrained=str(pretrained), num_classes=num_classes,
-                        drop_rate=drop_rate)
+    fn, implied = MODELS.resolve(name)
+    import inspect
+
+    accepted = inspect.signature(fn).parameters
+    unknown = [k for k in options if k not in accepted]
+    if unknown:
+        raise ModelError(f"model '{name}' takes no option {', '.join(unknown)} "
+                         "(backbone= and spectrum= apply to dual_branch)")
+    return fn(**implied, pretrained=str(pretrained), num_classes=num_classes,
+              drop_rate=drop_rate, **options)
+
+
+def enable_grad_checkpointing(model: nn.Module) -> None:
+    """Switch on timm's gradient checkpointing, or say that this model cannot."""
+    setter = getattr(model, "set_grad_checkpointing", None)
+    if setter is None:
+        raise ModelError(f"{type(model).__name__} does not support grad_checkpointing "
+                         "(timm backbones with set_grad_checkpointing do); use "
+                         "grad_checkpointing=false")
+    try:
+        setter(True)
+    except (AssertionError, NotImplementedError) as e:
+        raise ModelError(f"{type(model).__name__}: grad_checkpointing is not supported "
+                         f"({e or 'timm says no'}); use grad_checkpointing=false") from None
 
 
 def model_names() -> list[str]:

@@ -138,9 +138,9 @@ def _from_file(name: str, path: str, **kwargs) -> nn.Module:
 
 @MODELS.register("timm:")
 def timm_model(name: str, pretrained: str = "false", num_classes: int = 2,
-               drop_rate: float = 0.0) -> nn.Module:
-    """timm backbone with a ``num_classes`` head."""
-    kwargs = {"num_classes": num_classes, "drop_rate": drop_rate}
+               drop_rate: float = 0.0, **timm_kwargs) -> nn.Module:
+    """timm backbone with a ``num_classes`` head (0: pooled features, no head)."""
+    kwargs = {"num_classes": num_classes, "drop_rate": drop_rate, **timm_kwargs}
     flag = pretrained.strip().lower()
     if flag in ("false", "no", "0", ""):
         return _create(name, pretrained=False, **kwargs)

@@ -2,8 +2,11 @@
 
 Selection reads the hardware through a :class:`Probe`, so tests pass a fake probe and no test
 needs a GPU. ``precision=auto`` means mixed precision on CUDA (bf16 where the GPU supports it,
-else fp16 with loss scaling) and fp32 elsewhere: on a 2-core x86 CPU, bf16 autocast measured
-about 20x slower than fp32 (0.08 vs 1.7 steps/s, resnet18, batch 16).
+else fp16 with loss scaling), bf16 on a CPU with native bf16 units (AVX512-BF16 or AMX) and fp32
+elsewhere: on a 2-core x86 CPU without them, bf16 autocast measured about 20x slower than fp32
+(0.08 vs 1.7 steps/s, resnet18, batch 16). On Apple MPS, mixed precision is used only when
+asked for and the torch build supports MPS autocast; otherwise fp32, and the plan's message says
+so, as it says what happens to operations that have no MPS kernel.
 
 Example::
 
@@ -54,6 +57,26 @@ class Probe:
 
         backend = getattr(torch.backends, "mps", None)
         return bool(backend and backend.is_available())
+
+    def cpu_bf16(self) -> bool:
+        """Native bf16 matrix units (AVX512-BF16 or AMX) make CPU bf16 autocast worthwhile."""
+        import torch
+
+        cpu = torch.cpu
+        checks = [getattr(cpu, n, None) for n in ("_is_avx512_bf16_supported",
+                                                   "_is_amx_tile_supported")]
+        return any(bool(c()) for c in checks if c is not None)
+
+    def mps_autocast(self) -> bool:
+        """Whether this torch build runs autocast on MPS (torch >= 2.5)."""
+        import torch
+
+        major, minor = (int(v) for v in torch.__version__.split(".")[:2])
+        return (major, minor) >= (2, 5)
+
+    def mps_fallback(self) -> bool:
+        """``PYTORCH_ENABLE_MPS_FALLBACK=1``: ops without an MPS kernel run on the CPU."""
+        return os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK", "") == "1"
 
     def cpu_count(self) -> int:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
@@ -115,17 +138,37 @@ def _pick_accelerator(device: str, gpu_ids: list[int], probe: Probe) -> str:
     return device
 
 
-def _precision(accelerator: str, requested: str, probe: Probe) -> str:
+def _precision(accelerator: str, requested: str, probe: Probe) -> tuple[str, list[str]]:
+    """The Lightning precision string plus notes the user should read."""
     req = str(requested)
     if req not in PRECISIONS:
         raise DeviceError(f"precision='{req}' is not one of {', '.join(PRECISIONS)}")
+    notes: list[str] = []
+    if accelerator == "mps":
+        notes.append("ops without an MPS kernel run on the CPU (PYTORCH_ENABLE_MPS_FALLBACK=1)"
+                     if probe.mps_fallback() else
+                     "ops without an MPS kernel stop with NotImplementedError; start with "
+                     "PYTORCH_ENABLE_MPS_FALLBACK=1 to run them on the CPU instead")
+        if req.endswith("mixed") and not probe.mps_autocast():
+            notes.append(f"precision={req} needs MPS autocast (torch >= 2.5); using 32-true")
+            return "32-true", notes
     if req == "32":
-        return "32-true"
+        return "32-true", notes
     if req != "auto":
-        return req
+        return req, notes
     if accelerator == "cuda":
-        return "bf16-mixed" if probe.cuda_bf16() else "16-mixed"
-    return "32-true"  # CPU: bf16 autocast is far slower without native support; MPS: fp32 safest
+        return ("bf16-mixed" if probe.cuda_bf16() else "16-mixed"), notes
+    if accelerator == "cpu" and probe.cpu_bf16():
+        notes.append("CPU has native bf16 (AVX512-BF16/AMX): bf16-mixed")
+        return "bf16-mixed", notes
+    return "32-true", notes  # CPU without bf16 units: autocast is far slower; MPS: fp32 safest
+
+
+def _plan(acc: str, devices, precision: str, probe: Probe, message: str, batch: int,
+          workers: int) -> DevicePlan:
+    prec, notes = _precision(acc, precision, probe)
+    full = message + "".join(f" · {n}" for n in notes)
+    return DevicePlan(acc, devices, prec, full, batch, workers, {"notes": notes})
 
 
 def resolve_device(device: str = "auto", gpus: str = "", precision: str = "auto",
@@ -143,12 +186,10 @@ def resolve_device(device: str = "auto", gpus: str = "", precision: str = "auto"
         ids = gpu_ids or [0]
         names = ", ".join(f"{i}: {probe.cuda_name(i)} {probe.cuda_memory_gb(i):.0f} GB" for i in ids)
         mem = min(probe.cuda_memory_gb(i) for i in ids)
-        return DevicePlan("cuda", ids, _precision(acc, precision, probe),
-                          f"Using device: cuda ({names})", 64 if mem >= 16 else 32,
-                          min(8, max(1, cpus // max(1, len(ids)) - 1)))
+        return _plan("cuda", ids, precision, probe, f"Using device: cuda ({names})",
+                     64 if mem >= 16 else 32, min(8, max(1, cpus // max(1, len(ids)) - 1)))
     if acc == "mps":
-        return DevicePlan("mps", 1, _precision(acc, precision, probe),
-                          "Using device: mps (Apple Silicon GPU)", 32, min(4, max(0, cpus - 2)))
-    return DevicePlan("cpu", 1, _precision(acc, precision, probe),
-                      f"Using device: cpu ({probe.cpu_name()}, {cpus} cores)", 16,
-                      min(4, max(0, cpus - 1)))
+        return _plan("mps", 1, precision, probe, "Using device: mps (Apple Silicon GPU)", 32,
+                     min(4, max(0, cpus - 2)))
+    return _plan("cpu", 1, precision, probe, f"Using device: cpu ({probe.cpu_name()}, {cpus} cores)",
+                 16, min(4, max(0, cpus - 1)))

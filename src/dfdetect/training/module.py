@@ -1,11 +1,14 @@
 """The thin LightningModule: wires model, loss, metrics and optimiser; holds no policy.
 
+Losses come from :mod:`dfdetect.losses`, optimiser and schedule from
+:mod:`dfdetect.training.optim`; policies (checkpointing, early stopping, resume, progress) are
+callbacks. Several validation sets are reported under their own names (``val/...``,
+``val_<name>/...``).
+
 Batch contract: ``{"input": (B, 3, H, W) for images, "target": (B,), "index": (B,)}``; the model returns
 (B, 2) logits. Metric objects (torchmetrics) hold state and sync across processes under DDP.
 """
 from __future__ import annotations
-
-import math
 
 import lightning as L
 import torch
@@ -14,6 +17,7 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import BinaryAUROC, MulticlassAccuracy, MulticlassF1Score
 
 from dfdetect.config.schema import OptimConfig
+from dfdetect.training.optim import build_optimizer, build_scheduler, warmup_cosine  # noqa: F401
 
 
 def _classification_metrics(prefix: str) -> MetricCollection:
@@ -23,34 +27,26 @@ def _classification_metrics(prefix: str) -> MetricCollection:
     }, prefix=prefix)
 
 
-def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int,
-                  min_lr: float) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up from ~0 to the peak rate, then cosine decay to ``min_lr``."""
-    peak = [g["lr"] for g in optimizer.param_groups]
-
-    def factor(step: int, base: float) -> float:
-        if warmup_steps and step < warmup_steps:
-            return (step + 1) / warmup_steps
-        span = max(1, total_steps - warmup_steps)
-        progress = min(1.0, (step - warmup_steps) / span)
-        floor = min_lr / base if base else 0.0
-        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, [lambda s, b=b: factor(s, b) for b in peak])
-
-
 class DetectorModule(L.LightningModule):
-    """Two-class detector training: cross-entropy, AdamW, warm-up + cosine schedule."""
+    """Two-class detector training: any registered loss, optimiser and schedule.
 
-    def __init__(self, model: nn.Module, optim: OptimConfig) -> None:
+    ``DetectorModule(model, optim)`` keeps the foundation's behaviour (cross-entropy, AdamW,
+    warm-up + cosine). ``val_names`` names the validation loaders in order; the first is the
+    one checkpoint selection reads by default (``val``).
+    """
+
+    def __init__(self, model: nn.Module, optim: OptimConfig, loss: nn.Module | None = None,
+                 val_names: tuple[str, ...] | list[str] = ("val",),
+                 monitor: str = "val/f1_macro") -> None:
         super().__init__()
         self.model = model
         self.optim = optim
-        self.loss_fn = nn.CrossEntropyLoss()
+        self.loss_fn = loss if loss is not None else nn.CrossEntropyLoss()
+        self.monitor = monitor
+        self.val_names = list(val_names)
         self.train_metrics = _classification_metrics("train/")
-        self.val_metrics = _classification_metrics("val/")
-        self.val_auc = BinaryAUROC()
+        self.val_metrics = nn.ModuleList(_classification_metrics(f"{n}/") for n in self.val_names)
+        self.val_auc = nn.ModuleList(BinaryAUROC() for _ in self.val_names)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.model(image)  # (B, 2)
@@ -59,35 +55,40 @@ class DetectorModule(L.LightningModule):
         if batch is None:  # every file in this batch failed to decode (logged already)
             return None
         logits = self(batch["input"])
-        loss = self.loss_fn(logits, batch["target"])
-        self.train_metrics.update(logits.detach(), batch["target"])
-        bs = batch["target"].shape[0]
+        target = batch["target"]
+        loss = self.loss_fn(logits, target)
+        self.train_metrics.update(logits.detach(), target)
+        bs = target.shape[0]
+        batch_acc = (logits.detach().argmax(-1) == target).float().mean()
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=bs)
-        self.log("train/acc", self.train_metrics["acc"], prog_bar=True, on_step=False,
-                 on_epoch=True, batch_size=bs)
+        self.log("train/acc_step", batch_acc, prog_bar=True, on_step=True, on_epoch=False,
+                 batch_size=bs)
+        self.log("train/acc", self.train_metrics["acc"], on_step=False, on_epoch=True,
+                 batch_size=bs)
         self.log("train/f1_macro", self.train_metrics["f1_macro"], on_step=False, on_epoch=True,
                  batch_size=bs)
         self.log("lr", self.optimizers().param_groups[0]["lr"], on_step=True, on_epoch=False)
         return loss
 
-    def validation_step(self, batch: dict | None, batch_idx: int) -> None:
+    def validation_step(self, batch: dict | None, batch_idx: int, dataloader_idx: int = 0) -> None:
         if batch is None:
             return
+        name = self.val_names[dataloader_idx]
         logits = self(batch["input"])
         target = batch["target"]
         bs = target.shape[0]
-        self.log("val/loss", self.loss_fn(logits, target), prog_bar=True, batch_size=bs,
-                 sync_dist=True)
-        self.val_metrics.update(logits, target)
-        self.val_auc.update(logits.float().softmax(-1)[:, 1], target)
-        self.log_dict(self.val_metrics, batch_size=bs)
-        self.log("val/auc", self.val_auc, batch_size=bs)
+        kw = {"batch_size": bs, "add_dataloader_idx": False}
+        self.log(f"{name}/loss", self.loss_fn(logits, target), prog_bar=dataloader_idx == 0,
+                 sync_dist=True, **kw)
+        metrics, auc = self.val_metrics[dataloader_idx], self.val_auc[dataloader_idx]
+        metrics.update(logits, target)
+        auc.update(logits.float().softmax(-1)[:, 1], target)
+        self.log_dict(metrics, **kw)
+        self.log(f"{name}/auc", auc, **kw)
 
     def configure_optimizers(self):
-        opt = torch.optim.AdamW(self.model.parameters(), lr=self.optim.lr,
-                                weight_decay=self.optim.weight_decay)
+        opt = build_optimizer(self.model.parameters(), self.optim)
         total = max(1, int(self.trainer.estimated_stepping_batches))
-        per_epoch = total / max(1, self.trainer.max_epochs or 1)
-        warmup = int(self.optim.warmup_epochs * per_epoch)
-        sched = warmup_cosine(opt, total, warmup, self.optim.min_lr)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        per_epoch = max(1, round(total / max(1, self.trainer.max_epochs or 1)))
+        spec = build_scheduler(opt, self.optim, per_epoch, total, self.monitor)
+        return {"optimizer": opt, "lr_scheduler": spec.lightning()}

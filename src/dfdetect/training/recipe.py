@@ -1,20 +1,26 @@
 """``train``: the recipe that turns a TrainConfig into a run folder with checkpoints.
 
-Reads as a list of steps (torchtune's recipe style); each step lives in its own module.
+Reads as a list of steps (torchtune's recipe style); each step lives in its own module:
+device plan, data, model, loss, callbacks (checkpoints, early stopping, resume state, progress,
+backup), loggers, then Lightning's fit. ``resume=auto`` continues the run folder
+``<out_dir>/<name>`` from its ``resume.ckpt``.
 """
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from dfdetect.config.loader import save_yaml, to_dict
+from dfdetect.config.loader import ConfigError, save_yaml, to_dict
 from dfdetect.config.schema import TrainConfig
 from dfdetect.failures import FailureLog
 from dfdetect.training.device import DevicePlan, resolve_device
 
 log = logging.getLogger(__name__)
+RUN_DIR_ENV = "DFDETECT_RUN_DIR"  # hands rank 0's run folder to DDP processes it launches
 
 
 @dataclass
@@ -26,13 +32,19 @@ class TrainResult:
     last_ckpt: Path
     best_metrics: dict = field(default_factory=dict)
     failures: int = 0
+    completed: bool = True  # False when max_time stopped the run (resume=auto continues it)
+    resumed_from: Path | None = None
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "run"
 
 
 def new_run_dir(out_dir: str, name: str) -> Path:
     """``<out_dir>/<name>``, or ``<name>_2``, ``_3``... if taken (never overwrites a run)."""
     base = Path(out_dir)
     base.mkdir(parents=True, exist_ok=True)
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "run"
+    safe = _safe(name)
     candidate, n = base / safe, 1
     while True:
         try:
@@ -43,11 +55,131 @@ def new_run_dir(out_dir: str, name: str) -> Path:
             candidate = base / f"{safe}_{n}"
 
 
-def _loggers(run_dir: Path):
-    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+def env_rank() -> int:
+    """This process's global rank as torchrun, SLURM or Lightning's launcher set it."""
+    for key in ("RANK", "SLURM_PROCID", "LOCAL_RANK"):
+        if os.environ.get(key, "").isdigit():
+            return int(os.environ[key])
+    return 0
 
-    return [TensorBoardLogger(str(run_dir), name="tensorboard", version=""),
-            CSVLogger(str(run_dir), name="logs", version="")]
+
+def choose_run_dir(cfg: TrainConfig) -> tuple[Path, Path | None]:
+    """(run folder, resume.ckpt to continue from or None), honouring ``resume=``."""
+    from dfdetect.training.resume import RESUME_FILE, ResumeError
+
+    handed = os.environ.get(RUN_DIR_ENV)
+    name = cfg.name or cfg.model.name.replace("timm:", "")
+    fixed = Path(cfg.out_dir) / _safe(name)
+    resume = cfg.trainer.resume.strip()
+    if resume and resume != "auto":
+        path = Path(resume).expanduser()
+        if not path.is_file():
+            raise ResumeError(f"resume={resume}: no such file (use resume=auto or the "
+                              f"{RESUME_FILE} of a run folder)")
+        return path.parent, path
+    if handed and env_rank() > 0:
+        run_dir = Path(handed)
+    elif resume == "auto" or int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+        run_dir = fixed  # the same folder on every restart and on every DDP rank
+        run_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        run_dir = new_run_dir(cfg.out_dir, name)
+    state = run_dir / RESUME_FILE
+    return run_dir, (state if resume == "auto" and state.is_file() else None)
+
+
+def check_selection(cfg: TrainConfig) -> None:
+    """A test split never chooses anything: not checkpoints, early stopping or the schedule."""
+    d, t = cfg.data, cfg.trainer
+    if d.val_split.strip().lower() == "test" or d.train_split.strip().lower() == "test":
+        raise ConfigError("train_split/val_split=test: the test split is kept for the final "
+                          "`dfdetect evaluate split=test`; it never picks checkpoints or stops "
+                          "training. Use a val split (prepare makes one).")
+    if not t.monitor.startswith("val"):
+        raise ConfigError(f"monitor={t.monitor}: checkpoint selection reads validation metrics "
+                          "only (val/f1_macro, val/auc, val_<name>/auc, ...)")
+
+
+def _open_manifests(cfg: TrainConfig) -> tuple[list, list]:
+    """Training manifests and the named extra validation manifests."""
+    from dfdetect.data.load import open_dataset
+
+    d = cfg.data
+    kw = {"root": d.root, "real_label": d.real_label, "fake_label": d.fake_label,
+          "split_ratio": d.split_ratio, "seed": cfg.trainer.seed}
+    train = [open_dataset(p.strip(), **kw) for p in d.manifest.split(",") if p.strip()]
+    if not train:
+        open_dataset("", **kw)  # raises the standard "no data given" error
+    extra, names = [], set()
+    for p in (x.strip() for x in d.extra_val.split(",")):
+        if p:
+            m = open_dataset(p, **kw)
+            name, n = _safe(m.name), 2
+            while name in names:
+                name, n = f"{_safe(m.name)}{n}", n + 1
+            names.add(name)
+            extra.append((name, m))
+    return train, extra
+
+
+def _build_model(cfg: TrainConfig):
+    from dfdetect.models import build_model, enable_grad_checkpointing
+
+    kwargs = {"num_classes": 2, "drop_rate": cfg.model.drop_rate}
+    for key in ("backbone", "spectrum"):
+        if getattr(cfg.model, key):
+            kwargs[key] = getattr(cfg.model, key)
+    model = build_model(cfg.model.name, cfg.model.pretrained, **kwargs)
+    if cfg.trainer.grad_checkpointing:
+        enable_grad_checkpointing(model)
+    return model, kwargs
+
+
+def _datamodule(cfg: TrainConfig, manifests: list, extra: list, prep: dict, plan: DevicePlan,
+                failures: FailureLog, echo: Callable):
+    from dfdetect.data.datamodule import DetectorDataModule
+    from dfdetect.data.sbi import build_pseudo_fakes, landmarks_of
+
+    d = cfg.data
+    pseudo = build_pseudo_fakes(d.pseudo_fakes)
+    if pseudo is not None:
+        reals = [s for m in manifests for s in m.where(split=d.train_split).samples
+                 if s.label == "real"]
+        missing = sum(landmarks_of(s.extra) is None for s in reals)
+        echo(f"pseudo_fakes={d.pseudo_fakes}: training on {len(reals)} real faces; "
+             + (f"{missing} have no landmarks (lm_x0..lm_y4), their blend masks are ellipses "
+                "inside the face box" if missing else "all have landmarks"))
+    return DetectorDataModule(
+        manifests, prep, batch_size=d.batch_size or plan.batch_size,
+        num_workers=plan.num_workers if d.num_workers < 0 else d.num_workers,
+        train_split=d.train_split, val_split=d.val_split,
+        augment=cfg.augment if d.augment else False, failures=failures,
+        pin_memory=plan.accelerator == "cuda", extra_val=extra, sampling=d.sampling,
+        seed=cfg.trainer.seed, pseudo=pseudo, pseudo_fake_p=d.pseudo_fake_p)
+
+
+def _callbacks(cfg: TrainConfig, plan: DevicePlan, run_dir: Path, dm, describe, mirror,
+               echo: Callable) -> tuple[list, object]:
+    from lightning.pytorch.callbacks import EarlyStopping
+
+    from dfdetect.training.callbacks import DetectorCheckpoint
+    from dfdetect.training.eer import ValidationEER
+    from dfdetect.training.progress import LineProgress, RunProgressBar, device_stats
+    from dfdetect.training.resume import ResumeState, parse_max_time
+
+    t = cfg.trainer
+    after_save = mirror.request if mirror else (lambda: None)
+    ckpt = DetectorCheckpoint(run_dir, t.monitor, describe, echo, after_save,
+                              lambda: device_stats(plan.accelerator))
+    cbs: list = [ValidationEER(), ckpt]  # val/eer: the audio default for selection
+    if t.patience > 0:
+        mode = "min" if t.monitor.endswith(("loss", "eer")) else "max"
+        cbs.append(EarlyStopping(t.monitor, patience=t.patience, mode=mode))
+    cbs.append(ResumeState(run_dir, dm.train_sampler, dm.batch_size, t.save_every_n_steps,
+                           t.save_every_minutes, parse_max_time(t.max_time), after_save, echo))
+    cbs.append(RunProgressBar(plan.accelerator) if t.progress
+               else LineProgress(plan.accelerator, t.log_every_n_steps, echo))
+    return cbs, ckpt
 
 
 def _quiet_lightning() -> None:
@@ -58,26 +190,32 @@ def _quiet_lightning() -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _trainer(cfg: TrainConfig, plan: DevicePlan, callbacks: list, run_dir: Path,
+def _trainer(cfg: TrainConfig, plan: DevicePlan, callbacks: list, loggers: list, run_dir: Path,
              batches_per_epoch: int):
     import lightning as L
-    from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
+    from lightning.pytorch.callbacks import LearningRateMonitor
+
+    from dfdetect.training.resume import PlainCheckpointIO
 
     _quiet_lightning()
     t = cfg.trainer
-    cbs = [*callbacks, LearningRateMonitor(logging_interval="step")]
-    if t.progress:
-        cbs.append(TQDMProgressBar(refresh_rate=1))
+    devices, strategy = plan.devices, t.strategy
+    if plan.accelerator == "cpu" and t.processes > 1:
+        devices, strategy = t.processes, ("ddp" if strategy == "auto" else strategy)
+    if loggers:
+        callbacks = [*callbacks, LearningRateMonitor(logging_interval="step")]
     limit = lambda v: int(v) if v > 1 else float(v)  # noqa: E731
     return L.Trainer(
-        accelerator=plan.accelerator, devices=plan.devices, precision=plan.precision,
-        max_epochs=t.epochs, max_steps=t.max_steps, deterministic=t.deterministic,
-        callbacks=cbs, logger=_loggers(run_dir),
+        accelerator=plan.accelerator, devices=devices, num_nodes=t.num_nodes, strategy=strategy,
+        precision=plan.precision, max_epochs=t.epochs, max_steps=t.max_steps,
+        deterministic=t.deterministic, callbacks=callbacks, logger=loggers or False,
         log_every_n_steps=max(1, min(t.log_every_n_steps, batches_per_epoch)),
         limit_train_batches=limit(t.limit_train_batches),
         limit_val_batches=limit(t.limit_val_batches), enable_checkpointing=False,
-        enable_progress_bar=t.progress, enable_model_summary=False, num_sanity_val_steps=0,
-        default_root_dir=str(run_dir))
+        gradient_clip_val=t.grad_clip or None, gradient_clip_algorithm="norm",
+        accumulate_grad_batches=max(1, t.accumulate), use_distributed_sampler=False,
+        plugins=[PlainCheckpointIO()], enable_progress_bar=t.progress,
+        enable_model_summary=False, num_sanity_val_steps=0, default_root_dir=str(run_dir))
 
 
 def _batches(n_samples: int, batch_size: int, limit: float) -> int:
@@ -85,46 +223,67 @@ def _batches(n_samples: int, batch_size: int, limit: float) -> int:
     return min(full, int(limit)) if limit > 1 else max(1, int(full * limit))
 
 
+def _fit(trainer, module, dm, resume_from, mirror, cfg: TrainConfig, run_dir: Path,
+         echo: Callable) -> bool:
+    """Run Lightning's fit; False when max_time stopped it (state saved, exit is clean)."""
+    from dfdetect.training.resume import TimeBudgetReached
+
+    try:
+        trainer.fit(module, datamodule=dm, ckpt_path=resume_from, weights_only=True)
+        return True
+    except TimeBudgetReached as stop:
+        echo(f"{stop}: state saved in {run_dir / 'resume.ckpt'}; continue with resume=auto "
+             f"name={run_dir.name} out_dir={cfg.out_dir}")
+        return False
+    finally:
+        if mirror:  # the last mirror pass finishes before train() returns
+            mirror.request()
+            mirror.close()
+
+
 def train(cfg: TrainConfig, echo=print) -> TrainResult:
     """Train a detector as ``cfg`` says; returns the run folder and checkpoint paths."""
     import lightning as L
 
-    from dfdetect.data.datamodule import DetectorDataModule
-    from dfdetect.data.load import open_dataset
     from dfdetect.data.modality import get_handler, manifest_modality
-    from dfdetect.models import build_model
-    from dfdetect.training.callbacks import DetectorCheckpoint
+    from dfdetect.losses import build_loss
+    from dfdetect.training.backup import BackupMirror
+    from dfdetect.training.loggers import build_loggers
     from dfdetect.training.module import DetectorModule
 
+    if env_rank() > 0:
+        echo = lambda *_: None  # noqa: E731 - rank 0 speaks for the run
+    check_selection(cfg)
     plan = resolve_device(cfg.trainer.device, cfg.trainer.gpus, cfg.trainer.precision)
     echo(plan.message + f" · precision {plan.precision}")
-    d = cfg.data
-    manifest = open_dataset(d.manifest, root=d.root, real_label=d.real_label,
-                            fake_label=d.fake_label, split_ratio=d.split_ratio,
-                            seed=cfg.trainer.seed)
-    run_dir = new_run_dir(cfg.out_dir, cfg.name or cfg.model.name.replace("timm:", ""))
-    save_yaml(cfg, run_dir / "config.yaml")
+    manifests, extra = _open_manifests(cfg)
+    run_dir, resume_from = choose_run_dir(cfg)
+    if env_rank() == 0:
+        save_yaml(cfg, run_dir / "config.yaml")
+        os.environ[RUN_DIR_ENV] = str(run_dir)
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
-    model_kwargs = {"num_classes": 2, "drop_rate": cfg.model.drop_rate}
-    model = build_model(cfg.model.name, cfg.model.pretrained, **model_kwargs)
-    prep = get_handler(manifest_modality(manifest.samples)).preprocessing(d, model)
+    model, model_kwargs = _build_model(cfg)
+    prep = get_handler(manifest_modality([s for m in manifests for s in m.samples])) \
+        .preprocessing(cfg.data, model)
     failures = FailureLog(run_dir / "failures.csv")
-    dm = DetectorDataModule(
-        manifest, prep, batch_size=d.batch_size or plan.batch_size,
-        num_workers=plan.num_workers if d.num_workers < 0 else d.num_workers,
-        train_split=d.train_split, val_split=d.val_split, augment=d.augment,
-        failures=failures, pin_memory=plan.accelerator == "cuda")
-    echo(f"Data: {manifest.name} · {len(dm.train_set)} train / {len(dm.val_set)} val samples "
+    dm = _datamodule(cfg, manifests, extra, prep, plan, failures, echo)
+    echo(f"Data: {', '.join(m.name for m in manifests)} · {len(dm.train_set)} train / "
+         f"{len(dm.val_set)} val samples · validation sets {', '.join(dm.val_names)} "
          f"· run folder {run_dir}")
+    if resume_from:
+        echo(f"Resuming from {resume_from}")
     describe = lambda: {"model_name": cfg.model.name, "model_kwargs": model_kwargs,  # noqa: E731
                         "preprocessing": prep, "config": to_dict(cfg)}
-    ckpt_cb = DetectorCheckpoint(run_dir, cfg.trainer.monitor, describe, echo)
-    from dfdetect.training.eer import ValidationEER  # issue 6: logs val/eer (audio monitor)
-    trainer = _trainer(cfg, plan, [ValidationEER(), ckpt_cb], run_dir,
+    mirror = (BackupMirror(run_dir, Path(cfg.trainer.backup_dir) / run_dir.name)
+              if cfg.trainer.backup_dir and env_rank() == 0 else None)
+    callbacks, ckpt_cb = _callbacks(cfg, plan, run_dir, dm, describe, mirror, echo)
+    trainer = _trainer(cfg, plan, callbacks, build_loggers(run_dir, cfg.logging), run_dir,
                        _batches(len(dm.train_set), dm.batch_size, cfg.trainer.limit_train_batches))
-    trainer.fit(DetectorModule(model, cfg.optim), datamodule=dm)
+    module = DetectorModule(model, cfg.optim, build_loss(cfg.loss, dm.class_counts()),
+                            dm.val_names, cfg.trainer.monitor)
+    completed = _fit(trainer, module, dm, resume_from, mirror, cfg, run_dir, echo)
     n_fail = len(failures.read())
     if n_fail:
         echo(f"{n_fail} file(s) could not be read and were skipped: see {failures.path}")
     return TrainResult(run_dir, run_dir / "best.ckpt", run_dir / "last.ckpt",
-                       ckpt_cb.best_metrics, n_fail)
+                       ckpt_cb.best_metrics, n_fail, completed, resume_from)

@@ -1,0 +1,64 @@
+"""Experiment loggers by name (``loggers=tensorboard,csv,wandb,mlflow``).
+
+TensorBoard and CSV need nothing beyond the base install and are the default. W&B and MLflow are
+optional extras (``pip install dfdetect[wandb]`` / ``[mlflow]``); asking for one that is not
+installed stops before training with the command that installs it. W&B defaults to offline mode
+(``wandb sync`` uploads later); MLflow defaults to a file store inside the run folder.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from dfdetect.config.loader import ConfigError
+from dfdetect.registry import Registry
+
+LOGGERS: Registry[object] = Registry("logger")
+
+
+class LoggerUnavailable(ConfigError):
+    """An optional logger that is asked for but not installed."""
+
+
+def _need(module: str, extra: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise LoggerUnavailable(f"loggers={extra} needs the {module} package: "
+                                f"pip install 'dfdetect[{extra}]' (or drop {extra} from loggers=)")
+
+
+@LOGGERS.register("tensorboard")
+def _tensorboard(run_dir: Path, cfg):
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    return TensorBoardLogger(str(run_dir), name="tensorboard", version="")
+
+
+@LOGGERS.register("csv")
+def _csv(run_dir: Path, cfg):
+    from lightning.pytorch.loggers import CSVLogger
+
+    return CSVLogger(str(run_dir), name="logs", version="")
+
+
+@LOGGERS.register("wandb")
+def _wandb(run_dir: Path, cfg):
+    _need("wandb", "wandb")
+    from lightning.pytorch.loggers import WandbLogger
+
+    return WandbLogger(project=cfg.project, name=run_dir.name, save_dir=str(run_dir),
+                       offline=cfg.wandb_mode == "offline")
+
+
+@LOGGERS.register("mlflow")
+def _mlflow(run_dir: Path, cfg):
+    _need("mlflow", "mlflow")
+    from lightning.pytorch.loggers import MLFlowLogger
+
+    uri = cfg.mlflow_uri or (Path(run_dir).resolve() / "mlruns").as_uri()
+    return MLFlowLogger(experiment_name=cfg.project, run_name=run_dir.name, tracking_uri=uri)
+
+
+def build_loggers(run_dir: Path, cfg) -> list:
+    """Loggers named in ``cfg.loggers`` (a LoggingConfig); empty string -> none."""
+    names = [n.strip() for n in cfg.loggers.split(",") if n.strip()]
+    return [LOGGERS.build(n, run_dir=Path(run_dir), cfg=cfg) for n in names]

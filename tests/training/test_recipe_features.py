@@ -1,0 +1,89 @@
+"""End-to-end training features on the demo faces (tiny: 32 px, batch 8, a few steps)."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+
+from dfdetect.checkpoint import load_checkpoint
+from dfdetect.config.loader import load_config
+from dfdetect.config.schema import TrainConfig
+from dfdetect.data.manifest import read_manifest, write_manifest
+from dfdetect.training.recipe import _trainer, train
+from dfdetect.training.device import resolve_device
+
+TINY = ["model=timm:resnet18", "image_size=32", "batch_size=8", "num_workers=0", "device=cpu",
+        "progress=false", "limit_val_batches=2", "log_every_n_steps=1"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _copy_manifest(src: Path, dst: Path, name: str) -> Path:
+    m = read_manifest(src)
+    m.name = name
+    out = dst / f"{name}.csv"
+    write_manifest(m, out)
+    return out
+
+
+def _rows(run_dir: Path) -> list[dict]:
+    with (run_dir / "logs" / "metrics.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_trainer_gets_clipping_accumulation_ddp_and_plain_checkpoint_io(tmp_path) -> None:
+    from dfdetect.training.resume import PlainCheckpointIO
+
+    cfg = load_config(TrainConfig, ["grad_clip=0.5", "accumulate=3", "processes=2",
+                                    "num_nodes=1", "device=cpu"])
+    trainer = _trainer(cfg, resolve_device("cpu"), [], [], tmp_path, 10)
+    assert trainer.gradient_clip_val == 0.5 and trainer.gradient_clip_algorithm == "norm"
+    assert trainer.accumulate_grad_batches == 3
+    assert type(trainer.strategy).__name__ == "DDPStrategy" and trainer.num_devices == 2
+    assert isinstance(trainer.strategy.checkpoint_io, PlainCheckpointIO)
+
+
+@pytest.mark.slow
+def test_multi_dataset_balanced_extra_val_early_stopping_backup(demo_faces, tmp_path) -> None:
+    a = _copy_manifest(demo_faces, tmp_path, "ffpp")
+    b = _copy_manifest(demo_faces, tmp_path, "celebdf")
+    cfg = load_config(TrainConfig, [*TINY, f"data={a},{b}", "sampling=balanced",
+                                    f"extra_val={b}", "loss=combined", "class_weights=auto",
+                                    "grad_clip=1.0", "accumulate=2", "lr=0", "patience=1",
+                                    "monitor=val/acc", "epochs=5", "limit_train_batches=4",
+                                    f"backup_dir={tmp_path / 'drive'}", f"out_dir={tmp_path}",
+                                    "name=multi"])
+    result = train(cfg, echo=lambda *_: None)
+    last = torch.load(result.last_ckpt, weights_only=True)
+    assert last["epoch"] == 1  # lr=0: no improvement after epoch 1, patience 1 -> stop
+    assert last["global_step"] == 4  # 2 epochs x 4 batches / accumulate 2
+    rows = _rows(result.run_dir)
+    assert "val_celebdf/auc" in rows[0] and "val/auc" in rows[0]
+    assert len([r for r in rows if r.get("lr")]) == 4  # the rate is logged every step
+    drive = tmp_path / "drive" / "multi"
+    for name in ("best.ckpt", "last.ckpt", "resume.ckpt", "config.yaml", "logs/metrics.csv"):
+        assert (drive / name).is_file(), name
+    assert (drive / "last.ckpt").read_bytes() == result.last_ckpt.read_bytes()
+
+
+@pytest.mark.slow
+def test_dual_branch_sbi_sgd_plateau_checkpointing(demo_faces, tmp_path) -> None:
+    cfg = load_config(TrainConfig, [*TINY, f"data={demo_faces}", "model=dual_branch",
+                                    "backbone=resnet18", "spectrum=fft", "pseudo_fakes=sbi",
+                                    "optimizer=sgd", "scheduler=plateau", "monitor=val/auc",
+                                    "grad_checkpointing=true", "epochs=1",
+                                    "limit_train_batches=2", f"out_dir={tmp_path}", "name=sbi"])
+    lines: list[str] = []
+    result = train(cfg, echo=lines.append)
+    assert any("pseudo_fakes=sbi" in x and "ellipses" in x for x in lines)
+    model, meta = load_checkpoint(result.best_ckpt)
+    assert meta["model"]["kwargs"]["backbone"] == "resnet18"
+    assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 2)
