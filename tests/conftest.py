@@ -90,3 +90,15 @@ def frame_manifest(demo_faces) -> Path:
     out = demo_faces.parent / "frames.csv"
     write_manifest(Manifest(rows, m.root, "frames"), out)
     return out
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny tensors: one intra-op thread is faster and avoids OpenMP spinning on a busy machine.
+    Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -14,6 +14,8 @@ from dfdetect.config import TrainConfig, load_config, to_dict
 from dfdetect.io import atomic_torch_save, atomic_write, atomic_write_text
 from dfdetect.models import build_model, preprocessing_of
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 MODEL = "timm:resnet18"
 KWARGS = {"num_classes": 2, "drop_rate": 0.1}
 
@@ -35,13 +37,6 @@ class Trap:
         return (Path.touch, (self.marker,))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny inputs: one intra-op thread is faster and avoids OpenMP spinning on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,11 @@ from dfdetect.evaluation.evaluate import evaluate, score_manifest
 from dfdetect.inference.scorers import build_scorer
 from dfdetect.metrics.threshold import choose_threshold
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 QUIET = dict(device="cpu", num_workers=0, batch_size=32, bootstrap=50)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,9 @@ from dfdetect.inference import predict as predict_mod
 from dfdetect.inference.predict import predict
 from dfdetect.inference.scorers import Ensemble, build_scorer, parse_ckpt_spec
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+
 
 
 @pytest.fixture

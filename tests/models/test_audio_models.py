@@ -8,16 +8,12 @@ import torch
 from dfdetect.models import ModelError, build_model
 from dfdetect.models.audio_features import LFCC, LogMel, SincConv, dct_matrix, mel_matrix
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 AUDIO_MODELS = ["aasist", "aasist_light", "rawnet2", "rawnet2_light", "lcnn",
                 "audio_timm:resnet18"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def numpy_power_spec(x: np.ndarray, n_fft=512, hop=160, win=400) -> np.ndarray:

@@ -11,17 +11,12 @@ import torch
 from dfdetect.models import ModelError, build_model, model_names, preprocessing_of
 from dfdetect.registry import RegistryError
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 TIMM_NAMES = ["timm:resnet18", "timm:efficientnet_b0", "timm:mobilenetv3_small_100"]
 NAMES = [n for n in model_names() if "<" not in n] + TIMM_NAMES + ["audio_timm:resnet18"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny inputs: one intra-op thread is faster and avoids OpenMP spinning on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("name", NAMES)

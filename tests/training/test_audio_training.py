@@ -44,3 +44,17 @@ def test_image_model_on_audio_is_a_clear_error(speech, tmp_path, capsys):
     assert main(["train", f"data={speech}", f"out_dir={tmp_path}", "model=timm:resnet18",
                  "epochs=1", "device=cpu", "progress=false"]) != 0
     assert "pick an audio model" in capsys.readouterr().err
+
+
+def test_audio_defaults_to_eer_selection_and_records_it(speech, tmp_path, capsys):
+    import yaml
+
+    torch.set_num_threads(1)
+    runs = tmp_path / "runs"
+    assert main(["train", f"data={speech}", f"out_dir={runs}", "name=b", "model=lcnn",
+                 "seconds=0.5", "batch_size=4", "epochs=1", "limit_train_batches=1",
+                 "num_workers=0", "progress=false", "device=cpu"]) == 0
+    assert "chosen by val/eer" in capsys.readouterr().out
+    saved = yaml.safe_load((runs / "b" / "config.yaml").read_text())
+    assert saved["trainer"]["monitor"] == "val/eer"
+    assert read_checkpoint(runs / "b" / "best.ckpt")["config"]["trainer"]["monitor"] == "val/eer"

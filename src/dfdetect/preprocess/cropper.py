@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from dfdetect.preprocess.crops import cut, square_box
-from dfdetect.preprocess.faces import build_detector, detect_frames, link_tracks, main_track
+from dfdetect.preprocess.faces import link_tracks, main_track
 from dfdetect.preprocess.frames import probe, read_frames, sample_indices
-from dfdetect.preprocess.video import BATCH, VideoSettings
+from dfdetect.preprocess.video import BATCH, VideoSettings, build_detectors, detect_batch
 
 
 class FaceCropper:
@@ -24,11 +24,7 @@ class FaceCropper:
 
     def __init__(self, settings: VideoSettings) -> None:
         self.s = settings
-        opts = {"device": settings.device, "min_face_size": settings.min_face_size}
-        self.detector = build_detector(settings.detector, **opts)
-        fb = settings.fallback_detector
-        self.fallback = (build_detector(fb, **opts)
-                         if fb and fb not in ("none", settings.detector) else None)
+        self.detector, self.fallback = build_detectors(settings)
 
     def __call__(self, path: str) -> list[tuple[int, np.ndarray]]:
         info = probe(path)
@@ -48,16 +44,9 @@ class FaceCropper:
         return sorted(keep, key=lambda x: x[0])
 
     def _detect(self, batch, per_frame: list, found: list) -> None:
-        if not batch:
-            return
-        shapes = {f.rgb.shape for f in batch}
-        groups = [batch] if len(shapes) == 1 else [[f] for f in batch]  # size change mid-file
-        for group in groups:
-            faces_per = detect_frames(self.detector, [f.rgb for f in group], self.s.detect_size,
-                                      self.fallback)
-            for frame, faces in zip(group, faces_per):
-                h, w = frame.rgb.shape[:2]
-                per_frame.append(faces)
-                for face in faces:
-                    sq = square_box(face.box, self.s.margin, w, h)
-                    found.append((frame.index, face, cut(frame.rgb, sq, self.s.image_size)))
+        for frame, faces in detect_batch(batch, self.detector, self.fallback, self.s.detect_size):
+            h, w = frame.rgb.shape[:2]
+            per_frame.append(faces)
+            for face in faces:
+                sq = square_box(face.box, self.s.margin, w, h)
+                found.append((frame.index, face, cut(frame.rgb, sq, self.s.image_size)))

@@ -66,16 +66,30 @@ def safe_id(video_id: str) -> str:
     return "/".join(parts) or "_"
 
 
+def build_detectors(settings: VideoSettings) -> tuple:
+    """(detector, fallback or None) as the settings name them."""
+    opts = {"device": settings.device, "min_face_size": settings.min_face_size}
+    fb = settings.fallback_detector
+    return (build_detector(settings.detector, **opts),
+            build_detector(fb, **opts) if fb and fb not in ("none", settings.detector) else None)
+
+
+def detect_batch(frames: list, detector, fallback, detect_size: int):
+    """Yield (frame, faces) for a batch of frames; frames whose size differs from the others
+    (a resolution change mid-file) are detected one at a time."""
+    shapes = {f.rgb.shape for f in frames}
+    groups = [frames] if len(shapes) == 1 else [[f] for f in frames]
+    for group in groups:
+        found = detect_frames(detector, [f.rgb for f in group], detect_size, fallback)
+        yield from zip(group, found)
+
+
 class VideoWorker:
     """Holds the detectors (built once per process) and turns videos into crops."""
 
     def __init__(self, settings: VideoSettings) -> None:
         self.s = settings
-        opts = {"device": settings.device, "min_face_size": settings.min_face_size}
-        self.detector = build_detector(settings.detector, **opts)
-        fb = settings.fallback_detector
-        self.fallback = (build_detector(fb, **opts)
-                         if fb and fb not in ("none", settings.detector) else None)
+        self.detector, self.fallback = build_detectors(settings)
 
     def process(self, sample: dict, path: str, out_dir: str) -> dict:
         """Crops of one video; failures come back as data, never as exceptions."""
@@ -131,21 +145,16 @@ class VideoWorker:
     def _detect_batch(self, batch, folder, per_frame, meta, candidates) -> None:
         if not batch:
             return
-        shapes = {f.rgb.shape for f in batch}
-        groups = [batch] if len(shapes) == 1 else [[f] for f in batch]  # size change mid-file
-        for group in groups:
-            found = detect_frames(self.detector, [f.rgb for f in group], self.s.detect_size,
-                                  self.fallback)
-            for frame, faces in zip(group, found):
-                h, w = frame.rgb.shape[:2]
-                i = len(per_frame)
-                per_frame.append(faces)
-                meta.append((frame.index, frame.time))
-                for face in faces:
-                    sq = square_box(face.box, self.s.margin, w, h)
-                    crop = cut(frame.rgb, sq, self.s.image_size)
-                    candidates.append((i, face, sq, write_jpeg(crop, folder,
-                                                               self.s.jpeg_quality)))
+        for frame, faces in detect_batch(batch, self.detector, self.fallback,
+                                         self.s.detect_size):
+            h, w = frame.rgb.shape[:2]
+            i = len(per_frame)
+            per_frame.append(faces)
+            meta.append((frame.index, frame.time))
+            for face in faces:
+                sq = square_box(face.box, self.s.margin, w, h)
+                crop = cut(frame.rgb, sq, self.s.image_size)
+                candidates.append((i, face, sq, write_jpeg(crop, folder, self.s.jpeg_quality)))
 
     def _row(self, sample: dict, meta: tuple[int, float], face: Face,
              sq: tuple[int, int, int], rel: Path) -> dict:

@@ -7,6 +7,7 @@ backup), loggers, then Lightning's fit. ``resume=auto`` continues the run folder
 """
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import re
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from dfdetect.config.loader import ConfigError, save_yaml, to_dict
-from dfdetect.config.schema import TrainConfig
+from dfdetect.config.schema import TrainConfig, TrainerConfig
 from dfdetect.failures import FailureLog
 from dfdetect.training.device import DevicePlan, resolve_device
 
@@ -183,11 +184,11 @@ def _callbacks(cfg: TrainConfig, plan: DevicePlan, run_dir: Path, dm, describe, 
 
 
 def _quiet_lightning() -> None:
-    """Lightning sets its loggers to INFO when imported (GPU/TPU lines, tips); dfdetect prints
-    its own device line, so keep Lightning to warnings unless dfdetect is debugging."""
+    """Lightning sets its trainer logger to INFO when imported (GPU/TPU lines, tips); dfdetect
+    prints its own device line, so keep it to warnings unless dfdetect is debugging. Fabric's
+    distributed set-up lines ("GLOBAL_RANK: 1, MEMBER: 2/2") stay: they show DDP joined."""
     if logging.getLogger("dfdetect").getEffectiveLevel() > logging.DEBUG:
-        for name in ("lightning.pytorch", "lightning.fabric"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
 
 
 def _trainer(cfg: TrainConfig, plan: DevicePlan, callbacks: list, loggers: list, run_dir: Path,
@@ -241,6 +242,17 @@ def _fit(trainer, module, dm, resume_from, mirror, cfg: TrainConfig, run_dir: Pa
             mirror.close()
 
 
+def _modality_defaults(cfg: TrainConfig, modality: str, echo: Callable) -> TrainConfig:
+    """Audio selects checkpoints by validation EER (the anti-spoofing convention) unless the
+    user chose a monitor; the returned copy is what config.yaml records."""
+    if modality != "audio" or cfg.trainer.monitor != TrainerConfig().monitor:
+        return cfg
+    cfg = copy.deepcopy(cfg)
+    cfg.trainer.monitor = "val/eer"
+    echo("Audio data: checkpoints are chosen by val/eer (set monitor= to change)")
+    return cfg
+
+
 def train(cfg: TrainConfig, echo=print) -> TrainResult:
     """Train a detector as ``cfg`` says; returns the run folder and checkpoint paths."""
     import lightning as L
@@ -257,14 +269,15 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     plan = resolve_device(cfg.trainer.device, cfg.trainer.gpus, cfg.trainer.precision)
     echo(plan.message + f" · precision {plan.precision}")
     manifests, extra = _open_manifests(cfg)
+    modality = manifest_modality([s for m in manifests for s in m.samples])
+    cfg = _modality_defaults(cfg, modality, echo)
     run_dir, resume_from = choose_run_dir(cfg)
     if env_rank() == 0:
         save_yaml(cfg, run_dir / "config.yaml")
         os.environ[RUN_DIR_ENV] = str(run_dir)
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model, model_kwargs = _build_model(cfg)
-    prep = get_handler(manifest_modality([s for m in manifests for s in m.samples])) \
-        .preprocessing(cfg.data, model)
+    prep = get_handler(modality).preprocessing(cfg.data, model)
     failures = FailureLog(run_dir / "failures.csv")
     dm = _datamodule(cfg, manifests, extra, prep, plan, failures, echo)
     echo(f"Data: {', '.join(m.name for m in manifests)} · {len(dm.train_set)} train / "
