@@ -37,8 +37,6 @@ class Trap:
         return (Path.touch, (self.marker,))
 
 
-
-
 @pytest.fixture(scope="module")
 def model() -> torch.nn.Module:
     torch.manual_seed(0)

@@ -17,8 +17,6 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 QUIET = dict(device="cpu", num_workers=0, batch_size=32, bootstrap=50)
 
 
-
-
 @pytest.fixture(scope="module")
 def image_report(demo_faces, make_tiny_ckpt, tmp_path_factory):
     out = tmp_path_factory.mktemp("img_report")

@@ -18,8 +18,6 @@ from dfdetect.inference.scorers import Ensemble, build_scorer, parse_ckpt_spec
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-
-
 @pytest.fixture
 def inbox(demo_faces, tmp_path):
     folder = tmp_path / "inbox"

@@ -14,8 +14,6 @@ AUDIO_MODELS = ["aasist", "aasist_light", "rawnet2", "rawnet2_light", "lcnn",
                 "audio_timm:resnet18"]
 
 
-
-
 def numpy_power_spec(x: np.ndarray, n_fft=512, hop=160, win=400) -> np.ndarray:
     """Centre-padded (reflect) STFT power with a periodic Hann window zero-padded to n_fft."""
     w = np.zeros(n_fft)

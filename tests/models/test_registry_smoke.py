@@ -17,8 +17,6 @@ TIMM_NAMES = ["timm:resnet18", "timm:efficientnet_b0", "timm:mobilenetv3_small_1
 NAMES = [n for n in model_names() if "<" not in n] + TIMM_NAMES + ["audio_timm:resnet18"]
 
 
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_build_and_forward(name: str) -> None:
     torch.manual_seed(0)
