@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -257,7 +258,10 @@ def test_real_probe_on_this_machine_is_cpu() -> None:
     plan = resolve_device("auto")
     assert plan.accelerator == "cpu"
     assert plan.torch_device == "cpu"
-    assert plan.precision == "32-true"
+    # The CPUs that run CI change between sessions: the rule, not one CPU's answer, is tested.
+    native_bf16 = Probe().cpu_bf16()
+    assert plan.precision == ("bf16-mixed" if native_bf16 else "32-true")
+    assert ("native bf16" in plan.message) == native_bf16
     assert plan.message.startswith("Using device: cpu (")
     assert Probe().cpu_count() >= 1
 
@@ -284,3 +288,17 @@ def test_mps_says_what_happens_to_missing_kernels() -> None:
     assert "PYTORCH_ENABLE_MPS_FALLBACK=1" in off.message and "stop" in off.message
     on = resolve_device("mps", probe=FakeProbe(mps=True, mps_cpu_fallback=True))
     assert "run on the CPU" in on.message
+
+
+def test_probe_bf16_agrees_with_the_kernel_cpu_flags() -> None:
+    """An independent reading of the same fact: Linux's CPU flags (AVX512-BF16 or AMX-BF16)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        pytest.skip("no /proc/cpuinfo on this system")
+    flags: set[str] = set()
+    for line in cpuinfo.read_text().splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[1].split())
+    if not flags:
+        pytest.skip("/proc/cpuinfo lists no flags (not x86)")
+    assert Probe().cpu_bf16() == bool({"avx512_bf16", "amx_bf16"} & flags)
