@@ -14,6 +14,9 @@ Three measurements, each with fp32 and bf16-mixed side by side in the same proce
 Prints samples/s, the ratio bf16 / fp32 (above 1: bf16 is faster) and the test AUC of both, plus
 what this CPU reports (AVX512-BF16 / AMX) and what ``precision=auto`` picks on it.
 
+``--emulate-no-bf16`` repeats the speed part in a child process with ``ONEDNN_MAX_CPU_ISA=AVX2``:
+oneDNN then runs what a CPU without native bf16 runs, so one machine shows both sides of the rule.
+
     python bench/precision.py [--model resnet18] [--size 64] [--batch 16] [--steps 12]
                               [--rounds 3] [--no-auc] [--epochs 10]
 """
@@ -122,6 +125,20 @@ def auc(args, precision: str, manifest: Path, out: Path) -> float | None:
     return value
 
 
+def _emulated(args) -> None:
+    """The speed part again in a child process whose oneDNN may use AVX2 at most."""
+    import os
+    import subprocess
+    import sys
+
+    print("Speed with ONEDNN_MAX_CPU_ISA=AVX2 (a CPU without native bf16, emulated):", flush=True)
+    # emulated bf16 is ~17x slower: fewer steps and rounds keep this part to a few minutes
+    cmd = [sys.executable, __file__, "--no-auc", "--model", args.model, "--size", str(args.size),
+           "--batch", str(args.batch), "--steps", str(min(args.steps, 6)),
+           "--rounds", str(min(args.rounds, 2))]
+    subprocess.run(cmd, env={**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2"}, check=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="resnet18")
@@ -131,6 +148,8 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=10, help="demo training epochs for the AUC part")
     p.add_argument("--no-auc", action="store_true", help="skip the demo-set AUC comparison")
+    p.add_argument("--emulate-no-bf16", action="store_true",
+                   help="also time both precisions with oneDNN held to AVX2 (no native bf16)")
     args = p.parse_args()
 
     from dfdetect.training.device import Probe, resolve_device
@@ -146,6 +165,8 @@ def main() -> None:
           f" · ratio bf16/fp32 {s['train_bf16'] / s['train_fp32']:.2f}")
     print(f"predict : fp32 {s['predict_fp32']:.1f} · bf16-mixed {s['predict_bf16']:.1f} "
           f"images/s · ratio bf16/fp32 {s['predict_bf16'] / s['predict_fp32']:.2f}")
+    if args.emulate_no_bf16:
+        _emulated(args)
     if args.no_auc:
         return
     from dfdetect.demo.faces import build_demo_faces

@@ -302,3 +302,10 @@ def test_probe_bf16_agrees_with_the_kernel_cpu_flags() -> None:
     if not flags:
         pytest.skip("/proc/cpuinfo lists no flags (not x86)")
     assert Probe().cpu_bf16() == bool({"avx512_bf16", "amx_bf16"} & flags)
+
+
+def test_onednn_isa_cap_below_bf16_counts_as_no_native_bf16(monkeypatch) -> None:
+    """With oneDNN held to AVX2, bf16 runs emulated (17x slower, bench/precision.py): fp32."""
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert Probe().cpu_bf16() is False
+    assert resolve_device("cpu").precision == "32-true"

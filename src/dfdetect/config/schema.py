@@ -141,7 +141,8 @@ class TrainerConfig:
     max_steps: int = opt(-1, "stop after this many optimiser steps (-1: no limit)", "100")
     device: str = opt("auto", "auto (CUDA, then Apple MPS, then CPU), cpu, cuda or mps", "cpu")
     gpus: str = opt("", "GPU indices to use, comma separated (implies device=cuda)", "0,1")
-    precision: str = opt("auto", "auto (mixed on CUDA, fp32 on CPU), 32, 16-mixed or bf16-mixed")
+    precision: str = opt("auto", "auto (mixed on CUDA; on CPU bf16-mixed with native bf16 "
+                         "units, else fp32), 32, 16-mixed or bf16-mixed")
     seed: int = opt(42, "random seed for splits, sampling and initialisation")
     deterministic: bool = opt(False, "use deterministic algorithms (slower; exact reruns)")
     monitor: str = opt("val/f1_macro", "validation metric that picks the best checkpoint",
