@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dfdetect.data.manifest import LANDMARK_COLUMNS
 from dfdetect.preprocess import PrepareError
 from dfdetect.preprocess.crops import cut, square_box, to_crop_coords, write_jpeg
 from dfdetect.preprocess.faces import Face, build_detector, detect_frames, link_tracks, main_track
@@ -170,9 +171,8 @@ class VideoWorker:
                                                      box)})
         lms = (to_crop_coords(face.landmarks, sq, size) if face.landmarks is not None
                else np.full((5, 2), np.nan))
-        for j, (x, y) in enumerate(lms, start=1):
-            extra[f"lm{j}_x"] = "" if np.isnan(x) else f"{x:.1f}"
-            extra[f"lm{j}_y"] = "" if np.isnan(y) else f"{y:.1f}"
+        extra.update({c: "" if np.isnan(v) else f"{v:.1f}"
+                      for c, v in zip(LANDMARK_COLUMNS, lms.ravel())})
         return {"id": f"{sample['id']}/{index:06d}{suffix}", "path": rel.as_posix(),
                 "label": sample["label"], "split": sample.get("split", ""),
                 "group": sample.get("group", ""), "source": sample.get("source", ""),

@@ -148,7 +148,7 @@ def _datamodule(cfg: TrainConfig, manifests: list, extra: list, prep: dict, plan
                  if s.label == "real"]
         missing = sum(landmarks_of(s.extra) is None for s in reals)
         echo(f"pseudo_fakes={d.pseudo_fakes}: training on {len(reals)} real faces; "
-             + (f"{missing} have no landmarks (lm_x0..lm_y4), their blend masks are ellipses "
+             + (f"{missing} have no landmarks (lm1_x..lm5_y), their blend masks are ellipses "
                 "inside the face box" if missing else "all have landmarks"))
     return DetectorDataModule(
         manifests, prep, batch_size=d.batch_size or plan.batch_size,
