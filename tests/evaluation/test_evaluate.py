@@ -132,3 +132,40 @@ def test_save_threshold_writes_it_into_the_checkpoint(demo_faces, make_tiny_ckpt
         evaluate(EvaluateConfig(ckpt=f"{ckpt},{ckpt}", data=str(demo_faces), bootstrap=0,
                                 out=str(tmp_path / "e"), save_threshold=True, device="cpu",
                                 num_workers=0), echo=lambda *_: None)
+
+
+def _image_folder(root, n_per_class: int = 6):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for label in ("real", "fake"):
+        (root / label).mkdir(parents=True)
+        for i in range(n_per_class):
+            Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)).save(
+                root / label / f"{label}_{i}.png")
+    return root
+
+
+def test_plain_folder_is_scored_whole_and_the_summary_says_so(make_tiny_ckpt, tmp_path) -> None:
+    folder = _image_folder(tmp_path / "held_out")
+    lines: list[str] = []
+    cfg = EvaluateConfig(ckpt=str(make_tiny_ckpt()), data=str(folder), out=str(tmp_path / "r"),
+                         mistakes=0, **{**QUIET, "bootstrap": 0})
+    result = evaluate(cfg, echo=lines.append)
+    assert result.report["rows"] == 12 and result.metrics["n"] == 12  # not only a test split
+    assert result.report["split"] == "all" and result.report["unsplit_input"] is True
+    assert "(scored all 12 files: the input has no split)" in lines[-1]
+    assert "scored all 12 files" in (result.out_dir / "report.md").read_text()
+    assert result.report["threshold_source"].startswith("checkpoint")  # no val split to tune on
+    with (result.out_dir / "predictions.csv").open() as f:
+        assert len(list(csv.DictReader(f))) == 12
+
+
+def test_manifest_with_splits_still_scores_only_the_test_split(image_report, demo_faces) -> None:
+    from dfdetect.data.manifest import read_manifest
+
+    cfg, result = image_report
+    n_test = len(read_manifest(demo_faces).where(split="test"))
+    assert result.report["rows"] == n_test < len(read_manifest(demo_faces))
+    assert result.report["split"] == "test" and not result.report["unsplit_input"]

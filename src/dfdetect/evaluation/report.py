@@ -84,11 +84,18 @@ def _extras(report: dict) -> list[str]:
     return lines
 
 
+def scored_what(report: dict) -> str:
+    """Which rows were scored: ``of split 'test'``, or every file of an input without splits."""
+    if report.get("unsplit_input"):
+        return f"(scored all {report['rows']} files: the input has no split)"
+    return f"of split '{report['split']}'"
+
+
 def render_markdown(report: dict) -> str:
     """report.md: the conventions, one section per level, robustness, mistakes, failures."""
     agg = report["aggregation"]
     lines = [f"# Evaluation: {report['checkpoint']}", "",
-             f"- data: `{report['data']}` split `{report['split']}` · "
+             f"- data: `{report['data']}` {scored_what(report).strip('()')} · "
              f"{report['rows'] - report['failed']} rows scored, {report['failed']} failed",
              f"- headline level: **{report['level']}** · video score = `{agg['strategy']}` of "
              f"frame scores (k={agg['k']}) · score = P(fake), fake when score ≥ threshold",
