@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dfdetect.config.schema import EvaluateConfig
-from dfdetect.data.manifest import LABEL_INDEX, Manifest, ManifestError
+from dfdetect.data.manifest import COLUMNS, LABEL_INDEX, Manifest, ManifestError, Sample
 from dfdetect.evaluation import levels as L
 from dfdetect.evaluation.audio_report import audio_section
 from dfdetect.evaluation.report import scored_what, write_report
@@ -45,8 +45,28 @@ def _out_dir(cfg: EvaluateConfig, split: str) -> Path:
     return Path(first).resolve().parent / "eval" / (split or "all")
 
 
-def score_manifest(manifest: Manifest, scorer) -> list[dict]:
-    """One row per sample: ids, label, score or error, method, source, group, video."""
+def column_value(sample: Sample, column: str) -> str:
+    """A manifest column of one row: a standard column, else an extra one ("" when absent)."""
+    return str(getattr(sample, column)) if column in COLUMNS else sample.extra.get(column, "")
+
+
+def by_columns(cfg: EvaluateConfig, manifest: Manifest) -> tuple[str, ...]:
+    """The ``by=`` columns, each checked against the manifest (an unknown one names the rest)."""
+    from dfdetect.config.loader import ConfigError
+
+    wanted = tuple(c.strip() for c in cfg.by.split(",") if c.strip())
+    available = sorted({k for s in manifest.samples for k in s.extra}
+                       | {"method", "source", "group"})
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        raise ConfigError(f"by={','.join(missing)}: {cfg.data} has no such column; available "
+                          f"columns: {', '.join(available)}")
+    return wanted
+
+
+def score_manifest(manifest: Manifest, scorer, by: tuple[str, ...] = ()) -> list[dict]:
+    """One row per sample: ids, label, score or error, method, source, group, video, and the
+    ``by`` columns' values (``row["by"]``)."""
     paths = [str(manifest.resolve(s)) for s in manifest.samples]
     rows = []
     for s, p in zip(manifest.samples, scorer.score(paths)):
@@ -54,7 +74,8 @@ def score_manifest(manifest: Manifest, scorer) -> list[dict]:
                      "target": LABEL_INDEX[s.label], "score": p.score, "status": p.status,
                      "error": p.error, "method": s.method, "source": s.source,
                      "group": s.group, "video": L.video_key(s),
-                     "frame": s.extra.get("frame", "")})
+                     "frame": s.extra.get("frame", ""),
+                     "by": {c: column_value(s, c) for c in by}})
     return rows
 
 
@@ -143,20 +164,21 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
     if cfg.save_threshold:
         _writable_checkpoint(cfg)
     manifest, subset, split = _open_subset(cfg)
+    by = by_columns(cfg, subset)
     videos = L.has_videos(subset.samples)
     scorer = build_scorer(cfg.ckpt, cfg.backend, cfg.device, cfg.batch_size, cfg.num_workers)
-    rows = score_manifest(subset, scorer)
+    rows = score_manifest(subset, scorer, by)
     if not _scored(rows):
         raise ManifestError(f"{cfg.data}: none of the {len(rows)} files could be scored "
                             f"(first error: {rows[0]['error']})")
     thresholds = _thresholds(cfg, manifest, scorer, videos)
     by_level = _level_rows(rows, videos, cfg)
     report = _header(cfg, rows, videos, split)
-    report["levels"] = {lv: L.level_metrics(lr, thresholds[lv], cfg.bootstrap, cfg.seed)
+    report["levels"] = {lv: L.level_metrics(lr, thresholds[lv], cfg.bootstrap, cfg.seed, by)
                         for lv, lr in by_level.items()}
     top = report["levels"][report["level"]]
     report.update({"threshold_source": top["threshold"]["source"], "overall": top["metrics"],
-                   "ci": top["ci"], "by_method": top["by_method"], "by_source": top["by_source"],
+                   "ci": top["ci"], "by_method": top["by_method"], "by_source": top["by_source"], "by": top["by"],
                    "robustness": _robustness(cfg, subset, scorer, videos) if cfg.robustness else [],
                    "mistakes": _mistakes(by_level["frame"], thresholds["frame"]["value"],
                                          cfg.mistakes),

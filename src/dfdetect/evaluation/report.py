@@ -51,14 +51,19 @@ def _level_section(name: str, block: dict, report: dict) -> list[str]:
     lines += ["", "Confusion matrix (rows: true, columns: predicted)", "",
               "| | real | fake |", "|---|---|---|", f"| real | {tn} | {fp} |",
               f"| fake | {fn} | {tp} |"]
-    for title, key in (("method", "by_method"), ("source", "by_source")):
-        if block.get(key):
+    tables = [("method", block.get("by_method")), ("source", block.get("by_source")),
+              *block.get("by", {}).items()]
+    for title, table in tables:
+        if table:
             lines += ["", f"### By {title} ({name} level)", "",
-                      f"| {title} | n | accuracy | AUC | EER | AP | TPR@FPR5% |",
-                      "|---|---|---|---|---|---|---|"]
-            lines += [f"| {k} | {r['n']} | {fmt_value(r['accuracy'])} | {fmt_value(r['auc'])} | "
+                      f"| {title} | n | real | fake | accuracy | AUC | EER | AP | TPR@FPR5% |",
+                      "|---|---|---|---|---|---|---|---|---|"]
+            lines += [f"| {k} | {r['n']} | {r['n_real']} | {r['n_fake']} | "
+                      f"{fmt_value(r['accuracy'])} | {fmt_value(r['auc'])} | "
                       f"{fmt_value(r['eer'])} | {fmt_value(r['average_precision'])} | "
-                      f"{fmt_value(r['tpr_at_fpr_5'])} |" for k, r in block[key].items()]
+                      f"{fmt_value(r['tpr_at_fpr_5'])} |" for k, r in table.items()]
+            if any(r.get("reals") == "all" for r in table.values()):
+                lines += ["", f"A {title} with fakes only is compared with every real."]
     return lines + [""]
 
 

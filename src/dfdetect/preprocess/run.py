@@ -106,7 +106,7 @@ def _work(sample: dict, path: str, out_dir: str) -> dict:
 
 
 def _sample_dict(s: Sample) -> dict:
-    return {k: v for k, v in asdict(s).items() if k != "extra"}
+    return asdict(s)  # extra columns (e.g. a labels CSV's generator) carry over to the crops
 
 
 def _run_all(todo: list[Sample], root: Path, out_dir: Path, settings: VideoSettings,

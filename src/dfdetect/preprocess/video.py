@@ -162,7 +162,8 @@ class VideoWorker:
         index, time = meta
         size = self.s.image_size
         suffix = f"_face{face.track}" if self.s.keep_all_faces else ""
-        extra = {"video_id": sample["id"], "video_path": sample["path"], "frame": str(index),
+        extra = {**sample.get("extra", {}),  # the video's own extra columns first
+                 "video_id": sample["id"], "video_path": sample["path"], "frame": str(index),
                  "time": f"{time:.3f}", "face": str(face.track), "detector": face.detector,
                  "score": f"{face.score:.4f}", "crop_x0": str(sq[0]), "crop_y0": str(sq[1]),
                  "crop_size": str(sq[2])}
