@@ -161,7 +161,8 @@ def prepare_videos(videos: Manifest, out_dir: str | os.PathLike, settings: Video
 
     _run_all(todo, videos.root, out, settings, workers, on_result)
     results = [done[v.id] for v in mine if v.id in done]
-    rows = [Sample(**{**r, "extra": dict(r["extra"])}) for res in results
+    stamp = settings.crop_columns()  # every marker used was made with these settings
+    rows = [Sample(**{**r, "extra": {**r["extra"], **stamp}}) for res in results
             if res["status"] == "ok" for r in res["rows"]]
     crops = Manifest(rows, out.resolve(), name=out.name)
     suffix = f"-{k}-of-{n}" if n > 1 else ""

@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 
 #: frames decoded and detected together (bounds memory; MTCNN is faster in batches)
 BATCH = 8
+#: crop rows record prepare's crop settings here (JSON of CROP_KEYS): train copies them into the
+#: checkpoint's ``preprocessing["crop"]`` and predict crops raw videos with them
+CROP_COLUMN = "crop_settings"
+CROP_KEYS = ("frames_per_video", "frame_step", "detector", "fallback_detector", "detect_size",
+             "min_face_size", "margin", "image_size")
 
 
 @dataclass
@@ -53,11 +58,37 @@ class VideoSettings:
     keep_all_faces: bool = False
     device: str = "cpu"
 
+    def crop_columns(self) -> dict[str, str]:
+        """``{CROP_COLUMN: JSON of the crop-deciding settings}`` for every crop row."""
+        record = {k: getattr(self, k) for k in CROP_KEYS}
+        return {CROP_COLUMN: json.dumps(record, sort_keys=True, separators=(",", ":"))}
+
     def fingerprint(self) -> str:
         """Short hash of the settings that change the output (not the device)."""
         d = asdict(self)
         d.pop("device")
         return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def with_crop_settings(preprocessing: dict, samples, echo=print) -> dict:
+    """``preprocessing`` plus ``crop``: the prepare settings the crop rows of ``samples`` record
+    (the most common when they differ), so predict crops raw videos as prepare did. Unchanged
+    for data without crop rows."""
+    from collections import Counter
+
+    kinds = Counter(s.extra.get(CROP_COLUMN, "") for s in samples if s.modality == "frame")
+    recorded = Counter({k: n for k, n in kinds.items() if k})
+    if not recorded:
+        if kinds:
+            echo("The face crops record no prepare settings (prepared by an older dfdetect; run "
+                 "the same prepare again to add them, done videos are skipped): predict will "
+                 "crop videos with its defaults")
+        return preprocessing
+    chosen, n = recorded.most_common(1)[0]
+    if len(kinds) > 1:
+        echo(f"The face crops were made with {len(kinds)} different prepare settings; the "
+             f"checkpoint records those of {n}/{sum(kinds.values())} crops: {chosen}")
+    return {**preprocessing, "crop": json.loads(chosen)}
 
 
 def safe_id(video_id: str) -> str:

@@ -259,6 +259,7 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
 
     from dfdetect.data.modality import get_handler, manifest_modality
     from dfdetect.losses import build_loss
+    from dfdetect.preprocess.video import with_crop_settings
     from dfdetect.training.backup import BackupMirror
     from dfdetect.training.loggers import build_loggers
     from dfdetect.training.module import DetectorModule
@@ -278,6 +279,7 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model, model_kwargs = _build_model(cfg)
     prep = get_handler(modality).preprocessing(cfg.data, model)
+    prep = with_crop_settings(prep, [s for m in manifests for s in m.samples], echo)  # issue 9
     failures = FailureLog(run_dir / "failures.csv")
     dm = _datamodule(cfg, manifests, extra, prep, plan, failures, echo)
     echo(f"Data: {', '.join(m.name for m in manifests)} · {len(dm.train_set)} train / "
