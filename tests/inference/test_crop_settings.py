@@ -33,6 +33,8 @@ def _mean_diff(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_checkpoint_carries_prepare_crop_settings_and_predict_crops_with_them(prepared,
                                                                               caplog) -> None:
+    import cv2
+
     from dfdetect.checkpoint import read_checkpoint
     from dfdetect.config.loader import load_config
     from dfdetect.config.schema import TrainConfig
@@ -64,6 +66,5 @@ def test_checkpoint_carries_prepare_crop_settings_and_predict_crops_with_them(pr
     assert same.shape == prepared_crop.shape == (40, 40, 3)
     assert _mean_diff(same, prepared_crop) < 4.0  # same box: only JPEG noise apart
     other = dict(default(str(root / "v" / "real" / "a.mp4")))[int(row.extra["frame"])]
-    import cv2
     other = cv2.resize(other, (40, 40), interpolation=cv2.INTER_AREA)
     assert _mean_diff(other, prepared_crop) > 20  # margin 0.2: another square
