@@ -184,16 +184,18 @@ def test_labels_csv_extra_column_survives_prepare_and_breaks_down_evaluate(make_
 
     rng = np.random.default_rng(0)
     lines = ["path,label,generator,difficulty"]
-    rows = [("real", "", "easy")] * 4 + [("fake", "sd15", "easy")] * 3 + [("fake", "flux", "hard")] * 2
-    rows += [("real", "", "hard")]
+    rows = [("real", "", "easy")] * 4 + [("fake", "sd15", "easy")] * 3
+    rows += [("fake", "flux", "hard")] * 2 + [("real", "", "hard")]
     for i, (label, gen, diff) in enumerate(rows):
-        Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+        pixels = rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(tmp_path / f"{i}.png")
         lines.append(f"{i}.png,{label},{gen},{diff}")
     (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
     prepare(PrepareConfig(data="labels_csv", root=str(tmp_path / "labels.csv"),
                           out=str(tmp_path / "manifest.csv")), echo=lambda _: None)
     m = read_manifest(tmp_path / "manifest.csv")
-    assert sorted(s.extra["generator"] for s in m.samples if s.label == "fake") == ["flux"] * 2 + ["sd15"] * 3
+    fakes = sorted(s.extra["generator"] for s in m.samples if s.label == "fake")
+    assert fakes == ["flux"] * 2 + ["sd15"] * 3
     assert {s.extra["difficulty"] for s in m.samples} == {"easy", "hard"}
 
     out = tmp_path / "report"
@@ -206,7 +208,8 @@ def test_labels_csv_extra_column_survives_prepare_and_breaks_down_evaluate(make_
     assert {k: (v["n_real"], v["n_fake"], v["reals"]) for k, v in gen.items()} == {
         "flux": (5, 2, "all"), "sd15": (5, 3, "all")}  # fakes of a generator vs every real
     diff = report["levels"]["frame"]["by"]["difficulty"]
-    assert {k: (v["n_real"], v["n_fake"]) for k, v in diff.items()} == {"easy": (4, 3), "hard": (1, 2)}
+    assert {k: (v["n_real"], v["n_fake"]) for k, v in diff.items()} == {"easy": (4, 3),
+                                                                       "hard": (1, 2)}
     md = (out / "report.md").read_text()
     assert "### By generator (frame level)" in md and "| sd15 | 8 | 5 | 3 |" in md
     assert "### By difficulty (frame level)" in md and "| hard | 3 | 1 | 2 |" in md

@@ -58,7 +58,8 @@ def source_name_leaks(samples: list[Sample]) -> list[str]:
             continue
         fake = _media_file(s)
         for name in source_names(Path(fake).stem):
-            found |= {(fake, s.split, real, sp) for real, sp in reals.get(name, ()) if sp != s.split}
+            found |= {(fake, s.split, real, sp) for real, sp in reals.get(name, ())
+                      if sp != s.split}
     return [f"{f} ({fs}) named after {r} ({rs})" for f, fs, r, rs in sorted(found)]
 
 

@@ -178,7 +178,8 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
                         for lv, lr in by_level.items()}
     top = report["levels"][report["level"]]
     report.update({"threshold_source": top["threshold"]["source"], "overall": top["metrics"],
-                   "ci": top["ci"], "by_method": top["by_method"], "by_source": top["by_source"], "by": top["by"],
+                   "ci": top["ci"], "by_method": top["by_method"], "by_source": top["by_source"],
+                   "by": top["by"],
                    "robustness": _robustness(cfg, subset, scorer, videos) if cfg.robustness else [],
                    "mistakes": _mistakes(by_level["frame"], thresholds["frame"]["value"],
                                          cfg.mistakes),

@@ -33,7 +33,8 @@ def link_to_sources(samples: list[Sample]) -> list[Sample]:
     links, real_keys = UnionFind(), {key(s) for s in samples if s.label == "real"}
     for s in samples:
         if s.label == "fake":
-            names = source_names(Path(s.path).stem) + ([s.group.split("/", 1)[1]] if s.group else [])
+            names = source_names(Path(s.path).stem)
+            names += [s.group.split("/", 1)[1]] if s.group else []
             found = {k for n in names for k in by_name.get(n, ())}
             if found:
                 links.union(f"fake:{s.id}", *found)
