@@ -132,3 +132,88 @@ def test_save_threshold_writes_it_into_the_checkpoint(demo_faces, make_tiny_ckpt
         evaluate(EvaluateConfig(ckpt=f"{ckpt},{ckpt}", data=str(demo_faces), bootstrap=0,
                                 out=str(tmp_path / "e"), save_threshold=True, device="cpu",
                                 num_workers=0), echo=lambda *_: None)
+
+
+def _image_folder(root, n_per_class: int = 6):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for label in ("real", "fake"):
+        (root / label).mkdir(parents=True)
+        for i in range(n_per_class):
+            Image.fromarray(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)).save(
+                root / label / f"{label}_{i}.png")
+    return root
+
+
+def test_plain_folder_is_scored_whole_and_the_summary_says_so(make_tiny_ckpt, tmp_path) -> None:
+    folder = _image_folder(tmp_path / "held_out")
+    lines: list[str] = []
+    cfg = EvaluateConfig(ckpt=str(make_tiny_ckpt()), data=str(folder), out=str(tmp_path / "r"),
+                         mistakes=0, **{**QUIET, "bootstrap": 0})
+    result = evaluate(cfg, echo=lines.append)
+    assert result.report["rows"] == 12 and result.metrics["n"] == 12  # not only a test split
+    assert result.report["split"] == "all" and result.report["unsplit_input"] is True
+    assert "(scored all 12 files: the input has no split)" in lines[-1]
+    assert "scored all 12 files" in (result.out_dir / "report.md").read_text()
+    assert result.report["threshold_source"].startswith("checkpoint")  # no val split to tune on
+    with (result.out_dir / "predictions.csv").open() as f:
+        assert len(list(csv.DictReader(f))) == 12
+
+
+def test_manifest_with_splits_still_scores_only_the_test_split(image_report, demo_faces) -> None:
+    from dfdetect.data.manifest import read_manifest
+
+    cfg, result = image_report
+    n_test = len(read_manifest(demo_faces).where(split="test"))
+    assert result.report["rows"] == n_test < len(read_manifest(demo_faces))
+    assert result.report["split"] == "test" and not result.report["unsplit_input"]
+
+
+def test_labels_csv_extra_column_survives_prepare_and_breaks_down_evaluate(make_tiny_ckpt,
+                                                                          tmp_path) -> None:
+    """labels CSV (generator, difficulty) -> prepare -> manifest -> evaluate by=generator."""
+    import numpy as np
+    from PIL import Image
+
+    from dfdetect.config.loader import ConfigError
+    from dfdetect.config.schema import PrepareConfig
+    from dfdetect.data.manifest import read_manifest
+    from dfdetect.data.prepare import prepare
+
+    rng = np.random.default_rng(0)
+    lines = ["path,label,generator,difficulty"]
+    rows = [("real", "", "easy")] * 4 + [("fake", "sd15", "easy")] * 3
+    rows += [("fake", "flux", "hard")] * 2 + [("real", "", "hard")]
+    for i, (label, gen, diff) in enumerate(rows):
+        pixels = rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(tmp_path / f"{i}.png")
+        lines.append(f"{i}.png,{label},{gen},{diff}")
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    prepare(PrepareConfig(data="labels_csv", root=str(tmp_path / "labels.csv"),
+                          out=str(tmp_path / "manifest.csv")), echo=lambda _: None)
+    m = read_manifest(tmp_path / "manifest.csv")
+    fakes = sorted(s.extra["generator"] for s in m.samples if s.label == "fake")
+    assert fakes == ["flux"] * 2 + ["sd15"] * 3
+    assert {s.extra["difficulty"] for s in m.samples} == {"easy", "hard"}
+
+    out = tmp_path / "report"
+    cfg = EvaluateConfig(ckpt=str(make_tiny_ckpt()), data=str(tmp_path / "manifest.csv"),
+                         split="all", out=str(out), by="generator,difficulty", mistakes=0,
+                         **{**QUIET, "bootstrap": 0})
+    evaluate(cfg, echo=lambda *_: None)
+    report = json.loads((out / "metrics.json").read_text())
+    gen = report["by"]["generator"]
+    assert {k: (v["n_real"], v["n_fake"], v["reals"]) for k, v in gen.items()} == {
+        "flux": (5, 2, "all"), "sd15": (5, 3, "all")}  # fakes of a generator vs every real
+    diff = report["levels"]["frame"]["by"]["difficulty"]
+    assert {k: (v["n_real"], v["n_fake"]) for k, v in diff.items()} == {"easy": (4, 3),
+                                                                       "hard": (1, 2)}
+    md = (out / "report.md").read_text()
+    assert "### By generator (frame level)" in md and "| sd15 | 8 | 5 | 3 |" in md
+    assert "### By difficulty (frame level)" in md and "| hard | 3 | 1 | 2 |" in md
+
+    bad = EvaluateConfig(**{**cfg.__dict__, "by": "genrator"})
+    with pytest.raises(ConfigError, match=r"by=genrator.*available columns: difficulty, generator"):
+        evaluate(bad, echo=lambda *_: None)

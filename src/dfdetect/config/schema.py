@@ -216,6 +216,8 @@ class EvaluateConfig:
     robustness: str = opt("", "re-score under perturbations: jpeg, blur, resize (levels after a "
                           "colon, separated by /)", "jpeg,blur:1/3,resize")
     mistakes: int = opt(12, "most confident mistakes listed, with a thumbnail sheet", "24")
+    by: str = opt("", "manifest column(s), comma-separated, to add a breakdown table for (as the "
+                  "per-method one), e.g. a labels CSV's extra column", "generator,difficulty")
     backend: str = opt("torch", "torch, or onnx (runs the export beside each checkpoint)")
     batch_size: int = opt(0, "samples per batch; 0 picks a default for the device")
     num_workers: int = opt(-1, "data-loading processes; -1 picks a default")

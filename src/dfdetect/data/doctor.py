@@ -1,9 +1,12 @@
 """``dfdetect doctor``: what is wrong with a manifest before it costs a training run.
 
-Reports class balance per split, groups found in more than one split (leakage), files with
-identical content in different splits (found by hashing: a re-encoded copy or a duplicated crop
-inflates scores), and missing files. It reports instead of raising, so it can show every problem
-at once; ``ok`` is False when there is leakage or a missing file.
+Reports class balance per split, groups found in more than one split (leakage), fakes named
+after a real file of another split (``fake/Deepfakes/000_003.mp4`` in test, ``real/000.mp4`` in
+train: the source face leaks; the naming rule is :func:`~dfdetect.data.adapters._common.
+source_names`, on the video's file for prepared crops), files with identical content in different
+splits (found by hashing: a re-encoded copy or a duplicated crop inflates scores), and missing
+files. It reports instead of raising, so it can show every problem at once; ``ok`` is False when
+there is leakage or a missing file.
 
 Example::
 
@@ -14,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from dfdetect.data.manifest import Manifest, group_leaks, read_manifest
+from dfdetect.data.adapters._common import source_names
+from dfdetect.data.manifest import Manifest, Sample, group_leaks, read_manifest
 
 
 @dataclass
@@ -29,10 +33,34 @@ class DoctorReport:
     duplicates: list[str]
     missing: list[str]
     text: str
+    name_leaks: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.leaks or self.duplicates or self.missing)
+        return not (self.leaks or self.name_leaks or self.duplicates or self.missing)
+
+
+def _media_file(s: Sample) -> str:
+    """The file a row comes from: the video of a prepared crop, else the row's own file."""
+    return s.extra.get("video_path") or s.path
+
+
+def source_name_leaks(samples: list[Sample]) -> list[str]:
+    """Fakes whose name points to a real file in another split, as
+    ``fake/x/000_003.mp4 (test) named after real/000.mp4 (train)``."""
+    reals: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for s in samples:
+        if s.label == "real" and s.split:
+            reals[Path(_media_file(s)).stem].add((_media_file(s), s.split))
+    found: set[tuple[str, str, str, str]] = set()
+    for s in samples:
+        if s.label != "fake" or not s.split:
+            continue
+        fake = _media_file(s)
+        for name in source_names(Path(fake).stem):
+            found |= {(fake, s.split, real, sp) for real, sp in reals.get(name, ())
+                      if sp != s.split}
+    return [f"{f} ({fs}) named after {r} ({rs})" for f, fs, r, rs in sorted(found)]
 
 
 def _digest(path: Path) -> str:
@@ -70,6 +98,7 @@ def doctor(path: str, root: str = "", hash_files: bool = True) -> DoctorReport:
     counts = m.counts()
     missing = [str(m.resolve(s)) for s in m.samples if not m.resolve(s).exists()]
     leaks = group_leaks(m.samples)
+    name_leaks = source_name_leaks(m.samples)
     dups = cross_split_duplicates(m) if hash_files else []
     lines = [f"{path}: {len(m)} rows"]
     lines.append("class balance per split:")
@@ -79,10 +108,11 @@ def doctor(path: str, root: str = "", hash_files: bool = True) -> DoctorReport:
         lines.append(f"  {split:<6} real {c.get('real', 0):>7}  fake {c.get('fake', 0):>7}  "
                      f"({share:.1f} % fake)")
     lines += _section("groups in more than one split", leaks)
+    lines += _section("fakes named after a real file in another split", name_leaks)
     lines += (_section("identical files in different splits", dups) if hash_files
               else ["identical files in different splits: not checked (hash_files=false)"])
     lines += _section("missing files", missing)
-    report = DoctorReport(counts, leaks, dups, missing, "")
+    report = DoctorReport(counts, leaks, dups, missing, "", name_leaks)
     lines.append("verdict: " + ("no problems found" if report.ok else "problems found (above)"))
     report.text = "\n".join(lines)
     return report

@@ -24,8 +24,11 @@ def _csv_header(path: Path) -> list[str]:
 
 def open_dataset(data: str, *, root: str = "", real_label: str = "real",
                  fake_label: str = "fake", split_ratio: str = "0.7,0.15,0.15", seed: int = 42,
-                 check_files: bool = True) -> Manifest:
-    """Read or build a manifest, split rows that have no split (by group), and validate it."""
+                 check_files: bool = True, keep_unsplit: bool = False) -> Manifest:
+    """Read or build a manifest, split rows that have no split (by group), and validate it.
+
+    ``keep_unsplit``: an input in which no row has a split (a plain folder, a labels CSV without
+    a split column) stays unsplit, so ``evaluate`` scores every file of held-out media."""
     if not data:
         raise ManifestError("no data given: pass data=<manifest.csv or folder>")
     p = Path(data).expanduser()
@@ -46,7 +49,8 @@ def open_dataset(data: str, *, root: str = "", real_label: str = "real",
                     else build_manifest("labels_csv", str(p), **labels))
     else:
         raise ManifestError(f"data not found: {p}")
-    if any(not s.split for s in manifest.samples):
+    unsplit = not any(s.split for s in manifest.samples)
+    if any(not s.split for s in manifest.samples) and not (keep_unsplit and unsplit):
         manifest.samples = group_split(manifest.samples, parse_ratios(split_ratio), seed)
         log.info("split %s by group with ratios %s (seed %d): %s", manifest.name, split_ratio,
                  seed, manifest.counts())

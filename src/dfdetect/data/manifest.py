@@ -30,6 +30,10 @@ LABELS = ("real", "fake")
 LABEL_INDEX = {name: i for i, name in enumerate(LABELS)}
 SPLITS = ("train", "val", "test")
 MODALITIES = ("image", "video", "audio", "frame")
+#: the five face landmarks of a crop row (left eye, right eye, nose, mouth left, mouth right) as
+#: ``lm1_x, lm1_y, ..., lm5_x, lm5_y``, in the crop file's pixels: video prepare writes them,
+#: self-blended pseudo-fakes (data/sbi.py) read them
+LANDMARK_COLUMNS = tuple(f"lm{j}_{axis}" for j in range(1, 6) for axis in ("x", "y"))
 
 
 class ManifestError(ValueError):

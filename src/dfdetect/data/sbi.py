@@ -13,16 +13,22 @@ slightly altered copy of itself. The recipe, as the paper describes it:
 3. **Blending**: ``I = source * (r M) + target * (1 - r M)`` with a blend ratio ``r`` drawn from
    {0.25, 0.5, 0.75, 1, 1, 1}.
 
-Landmarks come from ``prepare``'s manifest columns ``lm_x0, lm_y0, ..., lm_x4, lm_y4`` (5 points,
-pixels in the crop). Five points cover only the eyes, nose and mouth, so their hull is enlarged
-around its centre. Without landmarks the mask is an ellipse inside the face box (the crop).
-All randomness comes from the ``numpy.random.Generator`` passed in, so a blend is reproducible.
+Landmarks come from ``prepare``'s manifest columns
+:data:`dfdetect.data.manifest.LANDMARK_COLUMNS` (``lm1_x, lm1_y, ..., lm5_x, lm5_y``: 5 points in
+the pixels of the crop file, the image this module blends). Five points cover only the eyes,
+nose and mouth, so their hull is enlarged around its centre. Without landmarks (or with points
+outside the image) the mask is an ellipse inside the face box (the crop); :class:`SelfBlend`
+counts which mask each blend used. All randomness comes from the ``numpy.random.Generator``
+passed in, so a blend is reproducible.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
-LANDMARK_COLUMNS = [f"lm_{axis}{i}" for i in range(5) for axis in ("x", "y")]
+from dfdetect.data.manifest import LANDMARK_COLUMNS
+
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 
 
@@ -135,11 +141,28 @@ def self_blend(image: np.ndarray, landmarks: np.ndarray | None,
     return np.clip(out, 0, 255).astype(np.uint8), mask
 
 
+def inside(points: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Whether every point lies in an image of ``shape`` (landmarks in the crop's pixels)."""
+    h, w = shape[:2]
+    return bool((points[:, 0] >= 0).all() and (points[:, 0] < w).all()
+                and (points[:, 1] >= 0).all() and (points[:, 1] < h).all())
+
+
 class SelfBlend:
-    """``(image, extra columns, rng) -> pseudo-fake image`` for the training dataset."""
+    """``(image, extra columns, rng) -> pseudo-fake image`` for the training dataset.
+
+    ``masks`` counts the masks this instance made (``landmarks``: the landmark hull;
+    ``ellipse``: no usable landmarks), per process."""
+
+    def __init__(self) -> None:
+        self.masks: Counter = Counter()
 
     def __call__(self, image: np.ndarray, extra: dict, rng: np.random.Generator) -> np.ndarray:
-        return self_blend(image, landmarks_of(extra), rng)[0]
+        points = landmarks_of(extra)
+        if points is not None and not inside(points, image.shape):
+            points = None  # not in this image's pixels: a hull there would miss the face
+        self.masks["landmarks" if points is not None else "ellipse"] += 1
+        return self_blend(image, points, rng)[0]
 
 
 def _registry():

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dfdetect.config.schema import EvaluateConfig
-from dfdetect.data.manifest import LABEL_INDEX, Manifest, ManifestError
+from dfdetect.data.manifest import COLUMNS, LABEL_INDEX, Manifest, ManifestError, Sample
 from dfdetect.evaluation import levels as L
 from dfdetect.evaluation.audio_report import audio_section
-from dfdetect.evaluation.report import write_report
+from dfdetect.evaluation.report import scored_what, write_report
 from dfdetect.inference.scorers import build_scorer, parse_ckpt_spec
 from dfdetect.metrics import binary_metrics
 
@@ -38,15 +38,35 @@ class EvalResult:
         return self.report["overall"]
 
 
-def _out_dir(cfg: EvaluateConfig) -> Path:
+def _out_dir(cfg: EvaluateConfig, split: str) -> Path:
     if cfg.out:
         return Path(cfg.out)
     first = parse_ckpt_spec(cfg.ckpt)[0][0]
-    return Path(first).resolve().parent / "eval" / (cfg.split or "all")
+    return Path(first).resolve().parent / "eval" / (split or "all")
 
 
-def score_manifest(manifest: Manifest, scorer) -> list[dict]:
-    """One row per sample: ids, label, score or error, method, source, group, video."""
+def column_value(sample: Sample, column: str) -> str:
+    """A manifest column of one row: a standard column, else an extra one ("" when absent)."""
+    return str(getattr(sample, column)) if column in COLUMNS else sample.extra.get(column, "")
+
+
+def by_columns(cfg: EvaluateConfig, manifest: Manifest) -> tuple[str, ...]:
+    """The ``by=`` columns, each checked against the manifest (an unknown one names the rest)."""
+    from dfdetect.config.loader import ConfigError
+
+    wanted = tuple(c.strip() for c in cfg.by.split(",") if c.strip())
+    available = sorted({k for s in manifest.samples for k in s.extra}
+                       | {"method", "source", "group"})
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        raise ConfigError(f"by={','.join(missing)}: {cfg.data} has no such column; available "
+                          f"columns: {', '.join(available)}")
+    return wanted
+
+
+def score_manifest(manifest: Manifest, scorer, by: tuple[str, ...] = ()) -> list[dict]:
+    """One row per sample: ids, label, score or error, method, source, group, video, and the
+    ``by`` columns' values (``row["by"]``)."""
     paths = [str(manifest.resolve(s)) for s in manifest.samples]
     rows = []
     for s, p in zip(manifest.samples, scorer.score(paths)):
@@ -54,7 +74,8 @@ def score_manifest(manifest: Manifest, scorer) -> list[dict]:
                      "target": LABEL_INDEX[s.label], "score": p.score, "status": p.status,
                      "error": p.error, "method": s.method, "source": s.source,
                      "group": s.group, "video": L.video_key(s),
-                     "frame": s.extra.get("frame", "")})
+                     "frame": s.extra.get("frame", ""),
+                     "by": {c: column_value(s, c) for c in by}})
     return rows
 
 
@@ -114,21 +135,25 @@ def _mistakes(rows: list[dict], threshold: float, n: int) -> list[dict]:
             for r in wrong[:n]]
 
 
-def _open_subset(cfg: EvaluateConfig) -> tuple[Manifest, Manifest]:
+def _open_subset(cfg: EvaluateConfig) -> tuple[Manifest, Manifest, str]:
+    """(whole manifest, rows to score, the split scored). An input without any split (a plain
+    folder of held-out media) is scored whole: split ``all``."""
     from dfdetect.data.load import open_dataset
 
-    manifest = open_dataset(cfg.data, root=cfg.root, check_files=False)
-    subset = manifest.where(split=cfg.split or "all")
+    manifest = open_dataset(cfg.data, root=cfg.root, check_files=False, keep_unsplit=True)
+    split = cfg.split if any(s.split for s in manifest.samples) else "all"
+    subset = manifest.where(split=split or "all")
     if not len(subset):
         raise ManifestError(f"{cfg.data}: split '{cfg.split}' has no rows; "
                             f"counts: {manifest.counts()}")
-    return manifest, subset
+    return manifest, subset, split
 
 
-def _header(cfg: EvaluateConfig, rows: list[dict], videos: bool) -> dict:
+def _header(cfg: EvaluateConfig, rows: list[dict], videos: bool, split: str) -> dict:
     return {"schema_version": SCHEMA_VERSION, "checkpoint": str(cfg.ckpt),
             "models": [{"path": p, "weight": w} for p, w in parse_ckpt_spec(cfg.ckpt)],
-            "backend": cfg.backend, "data": str(cfg.data), "split": cfg.split,
+            "backend": cfg.backend, "data": str(cfg.data), "split": split,
+            "unsplit_input": split == "all" and cfg.split != "all",
             "aggregation": {"strategy": cfg.aggregation, "k": cfg.topk},
             "level": "video" if videos else "frame",
             "rows": len(rows), "failed": len(rows) - len(_scored(rows))}
@@ -138,27 +163,29 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
     """Metrics, report.md, metrics.json, predictions.csv and plots for one split."""
     if cfg.save_threshold:
         _writable_checkpoint(cfg)
-    manifest, subset = _open_subset(cfg)
+    manifest, subset, split = _open_subset(cfg)
+    by = by_columns(cfg, subset)
     videos = L.has_videos(subset.samples)
     scorer = build_scorer(cfg.ckpt, cfg.backend, cfg.device, cfg.batch_size, cfg.num_workers)
-    rows = score_manifest(subset, scorer)
+    rows = score_manifest(subset, scorer, by)
     if not _scored(rows):
         raise ManifestError(f"{cfg.data}: none of the {len(rows)} files could be scored "
                             f"(first error: {rows[0]['error']})")
     thresholds = _thresholds(cfg, manifest, scorer, videos)
     by_level = _level_rows(rows, videos, cfg)
-    report = _header(cfg, rows, videos)
-    report["levels"] = {lv: L.level_metrics(lr, thresholds[lv], cfg.bootstrap, cfg.seed)
+    report = _header(cfg, rows, videos, split)
+    report["levels"] = {lv: L.level_metrics(lr, thresholds[lv], cfg.bootstrap, cfg.seed, by)
                         for lv, lr in by_level.items()}
     top = report["levels"][report["level"]]
     report.update({"threshold_source": top["threshold"]["source"], "overall": top["metrics"],
                    "ci": top["ci"], "by_method": top["by_method"], "by_source": top["by_source"],
+                   "by": top["by"],
                    "robustness": _robustness(cfg, subset, scorer, videos) if cfg.robustness else [],
                    "mistakes": _mistakes(by_level["frame"], thresholds["frame"]["value"],
                                          cfg.mistakes),
                    "failures": [{"path": r["path"], "reason": r["error"]} for r in rows
                                 if r["status"] != "ok"]})
-    out = _out_dir(cfg)
+    out = _out_dir(cfg, split)
     # audio checkpoints add report["audio"] (EER, minDCF, t-DCF, per attack) and a DET plot
     audio_md = audio_section(report, by_level["frame"], scorer.meta, cfg, out)
     write_report(report, rows, by_level, out, extra_markdown=audio_md)
@@ -200,8 +227,9 @@ def summary_line(report: dict, out: Path) -> str:
 
     m, ci = report["overall"], report["ci"].get("auc", {})
     band = f" [{f(ci.get('low'))}, {f(ci.get('high'))}]" if ci.get("low") is not None else ""
-    return (f"Evaluated {report['rows'] - report['failed']}/{report['rows']} rows of split "
-            f"'{report['split']}' ({report['level']} level, {m['n']} units): AUC {f(m['auc'])}"
+    return (f"Evaluated {report['rows'] - report['failed']}/{report['rows']} rows "
+            f"{scored_what(report)} ({report['level']} level, {m['n']} units): AUC {f(m['auc'])}"
             f"{band} · EER {f(m['eer'])} · accuracy {f(m['accuracy'])} · macro F1 "
             f"{f(m['f1_macro'])} at threshold {m['threshold']:.4f} "
             f"({report['threshold_source']}) -> {out / 'report.md'}")
+

@@ -93,8 +93,28 @@ def breakdowns(rows: list[dict], threshold: float) -> tuple[dict, dict]:
     return by_method, by_source
 
 
-def level_metrics(rows: list[dict], threshold: dict, bootstrap: int, seed: int) -> dict:
-    """Metrics, 95 % intervals, threshold and breakdowns of one level (JSON-ready)."""
+def by_column(rows: list[dict], column: str, threshold: float) -> dict:
+    """Per non-empty value of ``column`` (rows carry it in ``row["by"]``): that value's rows; a
+    value with fakes only (a generator) is compared with every real, as in ``by_method``
+    (``"reals": "all"``), else with its own reals (``"reals": "own"``)."""
+    reals = [r for r in rows if r["target"] == 0]
+    values: dict[str, list] = defaultdict(list)
+    for r in rows:
+        value = r.get("by", {}).get(column, "")
+        if value:
+            values[value].append(r)
+    out = {}
+    for value, members in sorted(values.items()):
+        own = any(r["target"] == 0 for r in members)
+        out[value] = {**_subset(members if own else reals + members, threshold),
+                      "reals": "own" if own else "all"}
+    return out
+
+
+def level_metrics(rows: list[dict], threshold: dict, bootstrap: int, seed: int,
+                  by: tuple[str, ...] = ()) -> dict:
+    """Metrics, 95 % intervals, threshold and breakdowns of one level (JSON-ready); ``by``
+    names extra columns to break down by (``block["by"][column][value]``)."""
     labels, scores = [r["target"] for r in rows], [r["score"] for r in rows]
     metrics = binary_metrics(labels, scores, threshold["value"])
     ci = (bootstrap_ci(labels, scores, [bootstrap_key(r) for r in rows], threshold["value"],
@@ -102,4 +122,5 @@ def level_metrics(rows: list[dict], threshold: dict, bootstrap: int, seed: int) 
     by_method, by_source = breakdowns(rows, threshold["value"])
     return {"metrics": metrics, "ci": ci, "threshold": threshold,
             "units": len({bootstrap_key(r) for r in rows}),
-            "by_method": by_method, "by_source": by_source}
+            "by_method": by_method, "by_source": by_source,
+            "by": {c: by_column(rows, c, threshold["value"]) for c in by}}

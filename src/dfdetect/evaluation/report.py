@@ -51,14 +51,19 @@ def _level_section(name: str, block: dict, report: dict) -> list[str]:
     lines += ["", "Confusion matrix (rows: true, columns: predicted)", "",
               "| | real | fake |", "|---|---|---|", f"| real | {tn} | {fp} |",
               f"| fake | {fn} | {tp} |"]
-    for title, key in (("method", "by_method"), ("source", "by_source")):
-        if block.get(key):
+    tables = [("method", block.get("by_method")), ("source", block.get("by_source")),
+              *block.get("by", {}).items()]
+    for title, table in tables:
+        if table:
             lines += ["", f"### By {title} ({name} level)", "",
-                      f"| {title} | n | accuracy | AUC | EER | AP | TPR@FPR5% |",
-                      "|---|---|---|---|---|---|---|"]
-            lines += [f"| {k} | {r['n']} | {fmt_value(r['accuracy'])} | {fmt_value(r['auc'])} | "
+                      f"| {title} | n | real | fake | accuracy | AUC | EER | AP | TPR@FPR5% |",
+                      "|---|---|---|---|---|---|---|---|---|"]
+            lines += [f"| {k} | {r['n']} | {r['n_real']} | {r['n_fake']} | "
+                      f"{fmt_value(r['accuracy'])} | {fmt_value(r['auc'])} | "
                       f"{fmt_value(r['eer'])} | {fmt_value(r['average_precision'])} | "
-                      f"{fmt_value(r['tpr_at_fpr_5'])} |" for k, r in block[key].items()]
+                      f"{fmt_value(r['tpr_at_fpr_5'])} |" for k, r in table.items()]
+            if any(r.get("reals") == "all" for r in table.values()):
+                lines += ["", f"A {title} with fakes only is compared with every real."]
     return lines + [""]
 
 
@@ -84,11 +89,18 @@ def _extras(report: dict) -> list[str]:
     return lines
 
 
+def scored_what(report: dict) -> str:
+    """Which rows were scored: ``of split 'test'``, or every file of an input without splits."""
+    if report.get("unsplit_input"):
+        return f"(scored all {report['rows']} files: the input has no split)"
+    return f"of split '{report['split']}'"
+
+
 def render_markdown(report: dict) -> str:
     """report.md: the conventions, one section per level, robustness, mistakes, failures."""
     agg = report["aggregation"]
     lines = [f"# Evaluation: {report['checkpoint']}", "",
-             f"- data: `{report['data']}` split `{report['split']}` · "
+             f"- data: `{report['data']}` {scored_what(report).strip('()')} · "
              f"{report['rows'] - report['failed']} rows scored, {report['failed']} failed",
              f"- headline level: **{report['level']}** · video score = `{agg['strategy']}` of "
              f"frame scores (k={agg['k']}) · score = P(fake), fake when score ≥ threshold",

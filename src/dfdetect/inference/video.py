@@ -47,18 +47,29 @@ def crop_provider(preprocessing: dict, num_frames: int = 16, detector: str = "mt
                   fallback_detector: str = "haar", device: str = "cpu") -> FramesAndCrops:
     """The face-crop stage for ``predict`` on videos, from :mod:`dfdetect.preprocess`.
 
-    Crops are cut as ``prepare`` cuts them (square box, ``crop_margin`` from the checkpoint's
-    preprocessing when it records one, else prepare's default 0.2) and resized to the model's
-    input size. Unreadable videos raise :class:`DecodeError` with prepare's reason.
+    Crops are cut as the ``prepare`` that made the training crops cut them: the checkpoint's
+    ``preprocessing["crop"]`` (recorded by train from the prepared manifest) gives the margin,
+    detectors, detection size, minimum face size and crop size; ``num_frames`` evenly spaced
+    frames are scored. A checkpoint without that record uses the defaults below (margin 0.2,
+    crops at the model's input size) and says so once. Unreadable videos raise
+    :class:`DecodeError` with prepare's reason. The callable's ``settings`` attribute holds the
+    :class:`VideoSettings` it crops with.
     """
     from dfdetect.preprocess import PrepareError
     from dfdetect.preprocess.cropper import FaceCropper
-    from dfdetect.preprocess.video import VideoSettings
+    from dfdetect.preprocess.video import CROP_KEYS, VideoSettings
 
-    settings = VideoSettings(frames_per_video=num_frames, detector=detector,
-                             fallback_detector=fallback_detector, device=device,
-                             margin=float(preprocessing.get("crop_margin", 0.2)),
-                             image_size=int(preprocessing.get("image_size", 224)))
+    crop = {k: v for k, v in (preprocessing.get("crop") or {}).items()
+            if k in CROP_KEYS and k not in ("frames_per_video", "frame_step")}
+    if not crop:
+        log.warning("the checkpoint records no prepare crop settings (trained before dfdetect "
+                    "recorded them, or not on prepared video crops): videos are cropped with "
+                    "margin %s, detectors %s + %s", preprocessing.get("crop_margin", 0.2),
+                    detector, fallback_detector)
+    base = {"detector": detector, "fallback_detector": fallback_detector,
+            "margin": float(preprocessing.get("crop_margin", 0.2)),
+            "image_size": int(preprocessing.get("image_size", 224))}
+    settings = VideoSettings(frames_per_video=num_frames, device=device, **{**base, **crop})
     cropper = FaceCropper(settings)
 
     def frames_and_crops(path: str) -> list[tuple[int, np.ndarray]]:
@@ -68,6 +79,7 @@ def crop_provider(preprocessing: dict, num_frames: int = 16, detector: str = "mt
             reason = str(e).split(": ", 1)[-1] if str(e).startswith(str(path)) else str(e)
             raise DecodeError(f"{path}: {reason}") from None
 
+    frames_and_crops.settings = settings  # type: ignore[attr-defined]
     return frames_and_crops
 
 

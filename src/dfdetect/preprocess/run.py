@@ -106,7 +106,7 @@ def _work(sample: dict, path: str, out_dir: str) -> dict:
 
 
 def _sample_dict(s: Sample) -> dict:
-    return {k: v for k, v in asdict(s).items() if k != "extra"}
+    return asdict(s)  # extra columns (e.g. a labels CSV's generator) carry over to the crops
 
 
 def _run_all(todo: list[Sample], root: Path, out_dir: Path, settings: VideoSettings,
@@ -161,7 +161,8 @@ def prepare_videos(videos: Manifest, out_dir: str | os.PathLike, settings: Video
 
     _run_all(todo, videos.root, out, settings, workers, on_result)
     results = [done[v.id] for v in mine if v.id in done]
-    rows = [Sample(**{**r, "extra": dict(r["extra"])}) for res in results
+    stamp = settings.crop_columns()  # every marker used was made with these settings
+    rows = [Sample(**{**r, "extra": {**r["extra"], **stamp}}) for res in results
             if res["status"] == "ok" for r in res["rows"]]
     crops = Manifest(rows, out.resolve(), name=out.name)
     suffix = f"-{k}-of-{n}" if n > 1 else ""

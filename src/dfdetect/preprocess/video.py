@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dfdetect.data.manifest import LANDMARK_COLUMNS
 from dfdetect.preprocess import PrepareError
 from dfdetect.preprocess.crops import cut, square_box, to_crop_coords, write_jpeg
 from dfdetect.preprocess.faces import Face, build_detector, detect_frames, link_tracks, main_track
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 
 #: frames decoded and detected together (bounds memory; MTCNN is faster in batches)
 BATCH = 8
+#: crop rows record prepare's crop settings here (JSON of CROP_KEYS): train copies them into the
+#: checkpoint's ``preprocessing["crop"]`` and predict crops raw videos with them
+CROP_COLUMN = "crop_settings"
+CROP_KEYS = ("frames_per_video", "frame_step", "detector", "fallback_detector", "detect_size",
+             "min_face_size", "margin", "image_size")
 
 
 @dataclass
@@ -52,11 +58,37 @@ class VideoSettings:
     keep_all_faces: bool = False
     device: str = "cpu"
 
+    def crop_columns(self) -> dict[str, str]:
+        """``{CROP_COLUMN: JSON of the crop-deciding settings}`` for every crop row."""
+        record = {k: getattr(self, k) for k in CROP_KEYS}
+        return {CROP_COLUMN: json.dumps(record, sort_keys=True, separators=(",", ":"))}
+
     def fingerprint(self) -> str:
         """Short hash of the settings that change the output (not the device)."""
         d = asdict(self)
         d.pop("device")
         return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def with_crop_settings(preprocessing: dict, samples, echo=print) -> dict:
+    """``preprocessing`` plus ``crop``: the prepare settings the crop rows of ``samples`` record
+    (the most common when they differ), so predict crops raw videos as prepare did. Unchanged
+    for data without crop rows."""
+    from collections import Counter
+
+    kinds = Counter(s.extra.get(CROP_COLUMN, "") for s in samples if s.modality == "frame")
+    recorded = Counter({k: n for k, n in kinds.items() if k})
+    if not recorded:
+        if kinds:
+            echo("The face crops record no prepare settings (prepared by an older dfdetect; run "
+                 "the same prepare again to add them, done videos are skipped): predict will "
+                 "crop videos with its defaults")
+        return preprocessing
+    chosen, n = recorded.most_common(1)[0]
+    if len(kinds) > 1:
+        echo(f"The face crops were made with {len(kinds)} different prepare settings; the "
+             f"checkpoint records those of {n}/{sum(kinds.values())} crops: {chosen}")
+    return {**preprocessing, "crop": json.loads(chosen)}
 
 
 def safe_id(video_id: str) -> str:
@@ -161,7 +193,8 @@ class VideoWorker:
         index, time = meta
         size = self.s.image_size
         suffix = f"_face{face.track}" if self.s.keep_all_faces else ""
-        extra = {"video_id": sample["id"], "video_path": sample["path"], "frame": str(index),
+        extra = {**sample.get("extra", {}),  # the video's own extra columns first
+                 "video_id": sample["id"], "video_path": sample["path"], "frame": str(index),
                  "time": f"{time:.3f}", "face": str(face.track), "detector": face.detector,
                  "score": f"{face.score:.4f}", "crop_x0": str(sq[0]), "crop_y0": str(sq[1]),
                  "crop_size": str(sq[2])}
@@ -170,9 +203,8 @@ class VideoWorker:
                                                      box)})
         lms = (to_crop_coords(face.landmarks, sq, size) if face.landmarks is not None
                else np.full((5, 2), np.nan))
-        for j, (x, y) in enumerate(lms, start=1):
-            extra[f"lm{j}_x"] = "" if np.isnan(x) else f"{x:.1f}"
-            extra[f"lm{j}_y"] = "" if np.isnan(y) else f"{y:.1f}"
+        extra.update({c: "" if np.isnan(v) else f"{v:.1f}"
+                      for c, v in zip(LANDMARK_COLUMNS, lms.ravel())})
         return {"id": f"{sample['id']}/{index:06d}{suffix}", "path": rel.as_posix(),
                 "label": sample["label"], "split": sample.get("split", ""),
                 "group": sample.get("group", ""), "source": sample.get("source", ""),

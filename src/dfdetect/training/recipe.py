@@ -148,7 +148,7 @@ def _datamodule(cfg: TrainConfig, manifests: list, extra: list, prep: dict, plan
                  if s.label == "real"]
         missing = sum(landmarks_of(s.extra) is None for s in reals)
         echo(f"pseudo_fakes={d.pseudo_fakes}: training on {len(reals)} real faces; "
-             + (f"{missing} have no landmarks (lm_x0..lm_y4), their blend masks are ellipses "
+             + (f"{missing} have no landmarks (lm1_x..lm5_y), their blend masks are ellipses "
                 "inside the face box" if missing else "all have landmarks"))
     return DetectorDataModule(
         manifests, prep, batch_size=d.batch_size or plan.batch_size,
@@ -259,6 +259,7 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
 
     from dfdetect.data.modality import get_handler, manifest_modality
     from dfdetect.losses import build_loss
+    from dfdetect.preprocess.video import with_crop_settings
     from dfdetect.training.backup import BackupMirror
     from dfdetect.training.loggers import build_loggers
     from dfdetect.training.module import DetectorModule
@@ -278,6 +279,7 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model, model_kwargs = _build_model(cfg)
     prep = get_handler(modality).preprocessing(cfg.data, model)
+    prep = with_crop_settings(prep, [s for m in manifests for s in m.samples], echo)  # issue 9
     failures = FailureLog(run_dir / "failures.csv")
     dm = _datamodule(cfg, manifests, extra, prep, plan, failures, echo)
     echo(f"Data: {', '.join(m.name for m in manifests)} · {len(dm.train_set)} train / "

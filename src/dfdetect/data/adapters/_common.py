@@ -1,4 +1,5 @@
-"""Helpers shared by the dataset adapters: connected groups and official splits kept leak-free."""
+"""Helpers shared by the dataset adapters: connected groups, fakes named after their source,
+and official splits kept leak-free."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -37,6 +38,15 @@ class UnionFind:
         for k in self.parent:
             members[self.find(k)].append(k)
         return {k: min(ms) for ms in members.values() for k in ms}
+
+
+def source_names(stem: str) -> list[str]:
+    """The real files a fake's name points to: its whole stem and, for ``<a>_<b>`` names, each
+    ``_``-separated part (FaceForensics++: ``000_003`` shows target ``000`` with the face of
+    ``003``). Used by the folder adapter (to group a fake with its sources) and by ``doctor``
+    (to report a fake whose source sits in another split)."""
+    parts = [p for p in stem.split("_") if p]
+    return [stem] + (parts if len(parts) > 1 else [])
 
 
 def refine_straddling(samples: list[Sample],

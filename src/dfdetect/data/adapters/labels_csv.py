@@ -2,7 +2,9 @@
 
 Like ``faces_flux/labels.csv``: paths relative to the CSV's folder; labels named by
 ``real_label`` / ``fake_label`` (e.g. ``bonafide`` / ``spoof``) are mapped to real / fake; a
-``system`` or ``generator`` column is read as the method.
+``system`` or ``generator`` column is read as the method. Every other column (``generator``,
+``difficulty``, ...) is kept in the manifest as an extra column, so ``evaluate by=<column>`` can
+break results down by it.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import csv
 from pathlib import Path
 
 from dfdetect.data.adapters import ADAPTERS, modality_of
-from dfdetect.data.manifest import Manifest, ManifestError, Sample
+from dfdetect.data.manifest import COLUMNS, Manifest, ManifestError, Sample
 
 _METHOD_COLUMNS = ("method", "system", "generator", "attack")
 
@@ -45,5 +47,7 @@ def labels_csv(root: str, real_label: str = "real", fake_label: str = "fake",
                 split=(row.get("split") or "").strip(), group=(row.get("group") or "").strip(),
                 source=(row.get("source") or path.parent.name).strip(),
                 method=method or ("none" if label == "real" else ""),
-                modality=modality_of(Path(rel).suffix) or "image"))
+                modality=modality_of(Path(rel).suffix) or "image",
+                extra={k: (v or "").strip() for k, v in row.items()
+                       if k and k not in COLUMNS and k != "label"}))
     return Manifest(samples, path.parent.resolve(), name=path.parent.name)
