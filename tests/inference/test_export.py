@@ -181,3 +181,19 @@ def test_example_input_follows_the_preprocessing() -> None:
     assert example_input({**AUDIO_PREP, "sample_rate": 16000, "seconds": 2.0}).shape == (1, 32000)
     with pytest.raises(ExportError, match="no input description for modality 'smell'"):
         example_input({"modality": "smell"})
+
+
+def test_dual_branch_with_an_fft_spectrum_exports(tmp_path) -> None:
+    """ONNX has no fft2 / fftshift: the export path uses DFT matrices and slicing instead."""
+    from dfdetect.checkpoint import make_checkpoint, save_checkpoint
+    from dfdetect.models import build_model
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    kwargs = {"num_classes": 2, "backbone": "resnet18", "spectrum": "fft"}
+    prep = {"modality": "image", "image_size": 33, "mean": [0.5] * 3, "std": [0.5] * 3}
+    ckpt = save_checkpoint(make_checkpoint(build_model("dual_branch", **kwargs),
+                                           model_name="dual_branch", model_kwargs=kwargs,
+                                           preprocessing=prep, config={}), tmp_path / "d.ckpt")
+    result = export(ExportConfig(ckpt=str(ckpt)), echo=lambda *_: None)
+    assert result.max_abs_diff <= 1e-4 and result.path.is_file()
