@@ -89,7 +89,7 @@ def test_paper_sizes():
 
 @pytest.mark.parametrize("name", AUDIO_MODELS)
 def test_front_end_is_built_for_the_sample_rate_given(name):
-    """Filter banks, sinc bands and frame lengths follow ``sample_rate`` (fixed at 16 kHz before)."""
+    """Filter banks, sinc bands and frame lengths follow ``sample_rate`` (was: always 16 kHz)."""
     lo, hi = build_model(name, sample_rate=8000).eval(), build_model(name).eval()
     assert (lo.sample_rate, hi.sample_rate) == (8000, 16000)
     front = lambda net: getattr(net, "features", None) or net.sinc  # noqa: E731

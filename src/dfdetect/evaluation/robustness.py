@@ -156,7 +156,7 @@ def _resample(wave: np.ndarray, rate: int, target: int) -> np.ndarray:
 
 
 def _codec(wave: np.ndarray, rate: int, codec: str, fmt: str, kbps: float, via: int) -> np.ndarray:
-    """Encode with PyAV at ``via`` Hz and ``kbps``, decode, return at ``rate`` with the same length."""
+    """Encode with PyAV at ``via`` Hz and ``kbps``, decode; back at ``rate``, same length."""
     import av
 
     x = np.ascontiguousarray(_resample(wave, rate, via), dtype=np.float32)

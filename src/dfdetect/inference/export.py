@@ -2,7 +2,7 @@
 
 Why a parity check: an exporter can silently change numerics (an unsupported op lowered
 differently, a BatchNorm left in training mode). Every export is run against the PyTorch model
-on sample inputs at two batch sizes (which also proves the batch axis is dynamic); the maximum
+on sample inputs (random normalised images; speech-like audio windows) at two batch sizes (which also proves the batch axis is dynamic); the maximum
 absolute difference of the logits is printed and the export fails above ``tolerance``.
 
 The input follows the checkpoint's modality (:func:`example_input`): images (B, 3, S, S), audio
@@ -47,11 +47,30 @@ class ExportResult:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """How one modality's model input looks: its shape from the preprocessing, and its layout."""
+    """How one modality's model input looks: its shape from the preprocessing, its layout, and
+    realistic inputs for the parity check (default: standard normal, like normalised pixels)."""
 
     shape: Callable[[dict], tuple[int, ...]]  # preprocessing -> one sample's shape (no batch)
     layout: str
-    scale: float = 1.0  # std of the random parity inputs
+    sample: Callable[[dict, int, int], torch.Tensor] | None = None  # (prep, batch, seed) -> batch
+
+
+def _clip_samples(prep: dict) -> int:
+    from dfdetect.data.audio import clip_samples
+
+    return clip_samples(prep)
+
+
+def _speech(prep: dict, batch: int, seed: int) -> torch.Tensor:
+    """(batch, T) speech-like windows at the checkpoint's rate: voiced syllables with quiet gaps,
+    where a log-spectrum front-end is most sensitive to how the STFT is computed."""
+    from dfdetect.data.audio import fixed_length, resample
+    from dfdetect.demo.audio import RATE, synth_speech
+
+    rng, n = np.random.default_rng([seed, batch]), _clip_samples(prep)
+    clips = [resample(synth_speech(n / int(prep["sample_rate"]), rng), RATE,
+                      int(prep["sample_rate"])) for _ in range(batch)]
+    return torch.from_numpy(np.stack([fixed_length(c, n) for c in clips]).astype(np.float32))
 
 
 #: per-modality model inputs, keyed by ``preprocessing["modality"]`` (a registered modality
@@ -62,14 +81,8 @@ INPUT_SPECS: dict[str, InputSpec] = {
     "audio": InputSpec(lambda prep: (_clip_samples(prep),),
                        "(batch, samples): mono float32 waveform at preprocessing.sample_rate, "
                        "one scoring window of preprocessing.seconds; predict averages windows",
-                       scale=0.1),
+                       sample=_speech),
 }
-
-
-def _clip_samples(prep: dict) -> int:
-    from dfdetect.data.audio import clip_samples
-
-    return clip_samples(prep)
 
 
 def input_spec(prep: dict) -> InputSpec:
@@ -88,16 +101,19 @@ def example_input(prep: dict) -> torch.Tensor:
 
 
 def sample_inputs(meta: dict, batch_sizes=(1, 3), seed: int = 0) -> list[torch.Tensor]:
-    """Random inputs shaped like :func:`example_input` at each batch size (parity check)."""
+    """Parity-check inputs shaped like :func:`example_input` at each batch size: the modality's
+    own samples (speech-like audio) or standard normal ones (normalised pixels)."""
     prep = meta["preprocessing"]
-    shape, scale = example_input(prep).shape[1:], input_spec(prep).scale
+    spec, shape = input_spec(prep), example_input(prep).shape[1:]
+    if spec.sample is not None:
+        return [spec.sample(prep, b, seed) for b in batch_sizes]
     g = torch.Generator().manual_seed(seed)
-    return [scale * torch.randn(b, *shape, generator=g) for b in batch_sizes]
+    return [torch.randn(b, *shape, generator=g) for b in batch_sizes]
 
 
 @EXPORTERS.register("onnx")
 def export_onnx(model: torch.nn.Module, meta: dict, out: Path, opset: int) -> Path:
-    """ONNX with a dynamic batch axis (input ``input``, (B, 3, S, S) or (B, T) -> ``logits`` (B, 2)).
+    """ONNX with a dynamic batch axis: ``input`` (B, 3, S, S) or (B, T) -> ``logits`` (B, 2).
 
     Uses the TorchScript-based exporter: it handles every timm CNN and audio model we ship,
     exports in about a second and needs no extra packages (the dynamo exporter takes ~10x longer
