@@ -196,3 +196,18 @@ def test_evaluate_refuses_an_image_perturbation_on_audio_before_scoring(audio_ev
     err = capsys.readouterr().err
     assert "jpeg does not apply to audio" in err and "mp3, noise, opus, resample8k" in err
     assert not (tmp_path / "metrics.json").exists()
+
+
+@pytest.mark.shared_data
+def test_audio_perturbations_on_real_speech(shared_data) -> None:
+    from dfdetect.data.audio import load_audio
+
+    files = sorted((shared_data / "speech_vocoded" / "audio").glob("*.flac"))[:1]
+    if not files:
+        pytest.skip("no speech_vocoded/audio/*.flac in the shared data")
+    wave = load_audio(files[0], 16000)
+    for spec in ("mp3:128", "mp3:16", "opus:64", "opus:8", "noise:20", "resample8k"):
+        out = _one(spec)(wave)
+        assert out.shape == wave.shape and out.dtype == np.float32
+        assert 1 < _snr(wave, out) < 45, spec
+    assert _snr(wave, _one("mp3:128")(wave)) > _snr(wave, _one("mp3:16")(wave))

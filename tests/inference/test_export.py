@@ -197,3 +197,26 @@ def test_dual_branch_with_an_fft_spectrum_exports(tmp_path) -> None:
                                            preprocessing=prep, config={}), tmp_path / "d.ckpt")
     result = export(ExportConfig(ckpt=str(ckpt)), echo=lambda *_: None)
     assert result.max_abs_diff <= 1e-4 and result.path.is_file()
+
+
+@pytest.mark.shared_data
+def test_onnx_predict_matches_torch_on_real_speech(shared_data, tmp_path) -> None:
+    """Recorded / vocoded speech from ../shared/data: windowed ONNX scores = torch scores."""
+    from dfdetect.checkpoint import make_checkpoint, save_checkpoint
+    from dfdetect.models import build_model
+
+    files = sorted((shared_data / "speech_vocoded" / "audio").glob("*.flac"))[:4]
+    if not files:
+        pytest.skip("no speech_vocoded/audio/*.flac in the shared data")
+    torch.set_num_threads(1)
+    torch.manual_seed(1)
+    kwargs = {"num_classes": 2, "sample_rate": 16000}
+    prep = {**AUDIO_PREP, "sample_rate": 16000, "seconds": 1.0, "window_hop": 1.0}
+    ckpt = save_checkpoint(make_checkpoint(build_model("audio_timm:resnet18", **kwargs),
+                                           model_name="audio_timm:resnet18", model_kwargs=kwargs,
+                                           preprocessing=prep, config={}), tmp_path / "r.ckpt")
+    export(ExportConfig(ckpt=str(ckpt)), echo=lambda *_: None)
+    ref = [p.score for p in Predictor.from_checkpoint(ckpt, "cpu", 8, 0).score(files)]
+    got = list(OnnxPredictor.from_path(ckpt, 8).score(files))
+    assert all(p.status == "ok" for p in got)
+    np.testing.assert_allclose([p.score for p in got], ref, atol=1e-4)
