@@ -211,3 +211,19 @@ def test_audio_perturbations_on_real_speech(shared_data) -> None:
         assert out.shape == wave.shape and out.dtype == np.float32
         assert 1 < _snr(wave, out) < 45, spec
     assert _snr(wave, _one("mp3:128")(wave)) > _snr(wave, _one("mp3:16")(wave))
+
+
+def test_evaluate_sweeps_video_face_crops_with_h264(make_tiny_ckpt, frame_manifest,
+                                                    tmp_path) -> None:
+    import torch
+
+    from dfdetect.config.schema import EvaluateConfig
+    from dfdetect.evaluation.evaluate import evaluate
+
+    torch.set_num_threads(1)
+    cfg = EvaluateConfig(ckpt=str(make_tiny_ckpt(32)), data=str(frame_manifest), split="test",
+                         robustness="h264:23/38", bootstrap=0, out=str(tmp_path), device="cpu",
+                         num_workers=0, mistakes=0)
+    sweep = evaluate(cfg, echo=lambda *_: None).report["robustness"]
+    assert [(r["perturbation"], r["level"]) for r in sweep] == [("h264", 23.0), ("h264", 38.0)]
+    assert all(r["auc_frame"] is not None and r["auc_video"] is not None for r in sweep)

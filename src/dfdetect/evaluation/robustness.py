@@ -45,6 +45,7 @@ PERTURBATIONS: Registry = Registry("perturbation")
 LEVELS: dict[str, tuple[float, ...]] = {}
 MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 OPUS_RATE = 48000  # libopus decodes at 48 kHz: encode there, resample back
+IMAGES = ("image", "frame")  # photos and the face crops of videos: (H, W, 3) uint8 RGB
 
 
 def perturbation(name: str, levels: Iterable[float], modalities: Iterable[str],
@@ -108,7 +109,7 @@ def _h264(image: np.ndarray, crf: float) -> np.ndarray:
     return np.ascontiguousarray(frames[0].to_ndarray(format="rgb24")[:h, :w])
 
 
-@perturbation("jpeg", (90, 70, 50, 30), ("image",))
+@perturbation("jpeg", (90, 70, 50, 30), IMAGES)
 def jpeg(level: float, prep: dict | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """Re-encode as JPEG at quality ``level`` (1-100)."""
     if not 1 <= level <= 100:
@@ -116,7 +117,7 @@ def jpeg(level: float, prep: dict | None = None) -> Callable[[np.ndarray], np.nd
     return partial(_jpeg, quality=level)
 
 
-@perturbation("blur", (1.0, 2.0, 4.0), ("image",))
+@perturbation("blur", (1.0, 2.0, 4.0), IMAGES)
 def blur(level: float, prep: dict | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """Gaussian blur with standard deviation ``level`` pixels."""
     if level <= 0:
@@ -124,7 +125,7 @@ def blur(level: float, prep: dict | None = None) -> Callable[[np.ndarray], np.nd
     return partial(_blur, sigma=level)
 
 
-@perturbation("resize", (0.5, 0.25), ("image",))
+@perturbation("resize", (0.5, 0.25), IMAGES)
 def resize(level: float, prep: dict | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """Downscale by ``level`` (0.5 = half the side); the model's resize then upsamples it."""
     if not 0 < level < 1:
@@ -132,7 +133,7 @@ def resize(level: float, prep: dict | None = None) -> Callable[[np.ndarray], np.
     return partial(_resize, factor=level)
 
 
-@perturbation("h264", (23, 28, 33, 38), ("image",), (("libx264", "w"), ("h264", "r")))
+@perturbation("h264", (23, 28, 33, 38), IMAGES, (("libx264", "w"), ("h264", "r")))
 def h264(level: float, prep: dict | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """H.264 intra coding at constant rate factor ``level`` (0 best - 51 worst; 23 is x264's
     default, ~28-35 what upload sites serve)."""
