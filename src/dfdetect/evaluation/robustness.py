@@ -45,7 +45,7 @@ PERTURBATIONS: Registry = Registry("perturbation")
 LEVELS: dict[str, tuple[float, ...]] = {}
 MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 OPUS_RATE = 48000  # libopus decodes at 48 kHz: encode there, resample back
-IMAGES = ("image", "frame")  # photos and the face crops of videos: (H, W, 3) uint8 RGB
+IMAGES = ("image", "frame", "video")  # photos and face crops of videos: (H, W, 3) uint8 RGB
 
 
 def perturbation(name: str, levels: Iterable[float], modalities: Iterable[str],
