@@ -77,11 +77,15 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict]:
     """Build the model a checkpoint describes and load its weights; returns (model, metadata)."""
-    from dfdetect.models import build_model
+    from dfdetect.models import ModelError, build_model, check_input_spec
 
     ckpt = read_checkpoint(path)
     spec = ckpt["model"]
     model = build_model(spec["name"], pretrained="false", **spec["kwargs"])
+    try:  # an audio front-end built for 16 kHz must not score audio decoded at 8 kHz
+        check_input_spec(model, ckpt.get("preprocessing", {}), str(path))
+    except ModelError as e:
+        raise CheckpointError(str(e)) from None
     try:
         model.load_state_dict(ckpt["state_dict"], strict=True)
     except RuntimeError as e:

@@ -85,3 +85,90 @@ def test_paper_sizes():
     assert 250_000 < count("aasist") < 350_000  # the paper reports 297 k
     assert count("aasist_light") < 100_000
     assert count("rawnet2") > 10 * count("rawnet2_light")
+
+
+@pytest.mark.parametrize("name", AUDIO_MODELS)
+def test_front_end_is_built_for_the_sample_rate_given(name):
+    """Filter banks, sinc bands and frame lengths follow ``sample_rate`` (was: always 16 kHz)."""
+    lo, hi = build_model(name, sample_rate=8000).eval(), build_model(name).eval()
+    assert (lo.sample_rate, hi.sample_rate) == (8000, 16000)
+    front = lambda net: getattr(net, "features", None) or net.sinc  # noqa: E731
+    x = torch.randn(1, 8000, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        a, b = front(lo)(x), front(hi)(x)
+    assert a.shape != b.shape or not torch.allclose(a, b, atol=1e-3)
+
+
+def test_a_1khz_tone_peaks_in_the_1khz_mel_band_at_the_rate_built_for():
+    from librosa import mel_frequencies
+
+    def peak_hz(model_rate: int, audio_rate: int) -> float:
+        t = torch.arange(audio_rate) / audio_rate
+        feats = LogMel(sample_rate=model_rate)(torch.sin(2 * torch.pi * 1000 * t)[None])
+        centres = mel_frequencies(64 + 2, fmin=20.0, fmax=model_rate / 2)[1:-1]
+        return float(centres[int(feats[0, 0].mean(-1).argmax())])
+
+    assert abs(peak_hz(8000, 8000) - 1000) < 100 and abs(peak_hz(16000, 16000) - 1000) < 100
+    assert abs(peak_hz(16000, 8000) - 2000) < 200  # the old bug: a 16 kHz bank on 8 kHz audio
+
+
+def test_export_path_of_the_stft_matches_torch_stft():
+    from dfdetect.models.audio_features import _STFT
+
+    stft, x = _STFT(512, 160, 400), torch.randn(2, 4000)
+    np.testing.assert_allclose(stft._dft_power(x).numpy(), stft(x).numpy(), rtol=1e-3,
+                               atol=1e-3)
+
+
+def test_input_options_come_from_the_data_config_for_audio_models_only():
+    from dfdetect.config.schema import DataConfig
+    from dfdetect.models import input_options
+
+    assert input_options("lcnn", DataConfig(sample_rate=8000)) == {"sample_rate": 8000}
+    assert input_options("audio_timm:resnet18", DataConfig(sample_rate=22050)) == \
+        {"sample_rate": 22050}
+    assert input_options("timm:resnet18", DataConfig(sample_rate=8000)) == {}
+
+
+def test_checkpoint_whose_model_rate_differs_from_its_preprocessing_is_refused(tmp_path):
+    from dfdetect.checkpoint import CheckpointError, load_checkpoint, make_checkpoint, \
+        save_checkpoint
+
+    net = build_model("rawnet2_light")  # front-end at 16 kHz (the default)
+    prep = {"modality": "audio", "sample_rate": 8000, "seconds": 0.5}
+    path = save_checkpoint(make_checkpoint(net, model_name="rawnet2_light", model_kwargs={},
+                                           preprocessing=prep, config={}), tmp_path / "x.ckpt")
+    with pytest.raises(CheckpointError, match="built for sample_rate=16000.*sample_rate=8000"):
+        load_checkpoint(path)
+
+
+@pytest.mark.slow
+def test_train_at_8khz_then_predict_rebuilds_an_8khz_front_end(tmp_path):
+    """train (sample_rate=8000) -> checkpoint -> predict: the model's sinc bands are 8 kHz ones."""
+    import csv
+
+    from dfdetect.checkpoint import read_checkpoint
+    from dfdetect.cli.main import main
+    from dfdetect.demo.audio import build_demo_speech
+    from dfdetect.inference.predictor import Predictor
+
+    speech = build_demo_speech(tmp_path / "speech", utterances=6, seconds=0.6)
+    runs = tmp_path / "runs"
+    assert main(["train", f"data={speech}", f"out_dir={runs}", "name=r", "model=rawnet2_light",
+                 "sample_rate=8000", "seconds=0.5", "batch_size=4", "epochs=1",
+                 "limit_train_batches=1", "num_workers=0", "progress=false", "device=cpu",
+                 "audio_augment=none"]) == 0
+    ckpt = runs / "r" / "best.ckpt"
+    meta = read_checkpoint(ckpt)
+    assert meta["model"]["kwargs"]["sample_rate"] == 8000
+    assert meta["preprocessing"]["sample_rate"] == 8000
+    pred = Predictor.from_checkpoint(ckpt, "cpu", 4, 0)
+    assert pred.model.sample_rate == 8000
+    assert torch.allclose(pred.model.sinc.filters,
+                          build_model("rawnet2_light", sample_rate=8000).sinc.filters)
+    assert not torch.allclose(pred.model.sinc.filters, build_model("rawnet2_light").sinc.filters)
+    out = tmp_path / "s.csv"
+    assert main(["predict", f"ckpt={ckpt}", f"input={speech}", f"out={out}", "device=cpu",
+                 "num_workers=0", "progress=false"]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert rows and all(r["status"] == "ok" and 0.0 < float(r["score"]) < 1.0 for r in rows)

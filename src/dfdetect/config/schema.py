@@ -213,8 +213,9 @@ class EvaluateConfig:
     bootstrap: int = opt(1000, "bootstrap resamples (by video / identity) for the 95% intervals; "
                          "0 turns them off", "200")
     seed: int = opt(0, "seed of the bootstrap")
-    robustness: str = opt("", "re-score under perturbations: jpeg, blur, resize (levels after a "
-                          "colon, separated by /)", "jpeg,blur:1/3,resize")
+    robustness: str = opt("", "re-score under perturbations: images jpeg, blur, resize, h264; "
+                          "audio mp3, opus, noise, resample8k (levels after a colon, separated "
+                          "by /)", "jpeg,blur:1/3,resize")
     mistakes: int = opt(12, "most confident mistakes listed, with a thumbnail sheet", "24")
     by: str = opt("", "manifest column(s), comma-separated, to add a breakdown table for (as the "
                   "per-method one), e.g. a labels CSV's extra column", "generator,difficulty")

@@ -109,10 +109,10 @@ def _thresholds(cfg: EvaluateConfig, manifest: Manifest, scorer, videos: bool) -
 
 def _robustness(cfg: EvaluateConfig, subset: Manifest, scorer, videos: bool) -> list[dict]:
     """AUC per perturbation level (frame and, with videos, video level)."""
-    from dfdetect.evaluation.robustness import parse_sweep
+    from dfdetect.evaluation.robustness import parse_sweep, sweep_preprocessing
 
     results = []
-    for name, level, fn in parse_sweep(cfg.robustness):
+    for name, level, fn in parse_sweep(cfg.robustness, sweep_preprocessing(scorer.meta)):
         scorer.perturb = fn
         try:
             by_level = _level_rows(score_manifest(subset, scorer), videos, cfg)
@@ -167,6 +167,10 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
     by = by_columns(cfg, subset)
     videos = L.has_videos(subset.samples)
     scorer = build_scorer(cfg.ckpt, cfg.backend, cfg.device, cfg.batch_size, cfg.num_workers)
+    if cfg.robustness:  # a sweep that does not fit the checkpoint fails before any scoring
+        from dfdetect.evaluation.robustness import parse_sweep, sweep_preprocessing
+
+        parse_sweep(cfg.robustness, sweep_preprocessing(scorer.meta))
     rows = score_manifest(subset, scorer, by)
     if not _scored(rows):
         raise ManifestError(f"{cfg.data}: none of the {len(rows)} files could be scored "

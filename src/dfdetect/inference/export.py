@@ -2,8 +2,13 @@
 
 Why a parity check: an exporter can silently change numerics (an unsupported op lowered
 differently, a BatchNorm left in training mode). Every export is run against the PyTorch model
-on sample inputs at two batch sizes (which also proves the batch axis is dynamic); the maximum
+on sample inputs (random normalised images; speech-like audio windows) at two batch sizes (which also proves the batch axis is dynamic); the maximum
 absolute difference of the logits is printed and the export fails above ``tolerance``.
+
+The input follows the checkpoint's modality (:func:`example_input`): images (B, 3, S, S), audio
+(B, T) with T = seconds * sample_rate, one scoring window (``predict backend=onnx`` cuts long
+files into such windows, as the torch predictor does). A model that cannot be exported says why
+in a class attribute ``export_unsupported``.
 
 Example::
 
@@ -16,6 +21,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -39,19 +45,80 @@ class ExportResult:
     max_abs_diff: float
 
 
+@dataclass(frozen=True)
+class InputSpec:
+    """How one modality's model input looks: its shape from the preprocessing, its layout, and
+    realistic inputs for the parity check (default: standard normal, like normalised pixels)."""
+
+    shape: Callable[[dict], tuple[int, ...]]  # preprocessing -> one sample's shape (no batch)
+    layout: str
+    sample: Callable[[dict, int, int], torch.Tensor] | None = None  # (prep, batch, seed) -> batch
+
+
+def _clip_samples(prep: dict) -> int:
+    from dfdetect.data.audio import clip_samples
+
+    return clip_samples(prep)
+
+
+def _speech(prep: dict, batch: int, seed: int) -> torch.Tensor:
+    """(batch, T) speech-like windows at the checkpoint's rate: voiced syllables with quiet gaps,
+    where a log-spectrum front-end is most sensitive to how the STFT is computed."""
+    from dfdetect.data.audio import fixed_length, resample
+    from dfdetect.demo.audio import RATE, synth_speech
+
+    rng, n = np.random.default_rng([seed, batch]), _clip_samples(prep)
+    clips = [resample(synth_speech(n / int(prep["sample_rate"]), rng), RATE,
+                      int(prep["sample_rate"])) for _ in range(batch)]
+    return torch.from_numpy(np.stack([fixed_length(c, n) for c in clips]).astype(np.float32))
+
+
+#: per-modality model inputs, keyed by ``preprocessing["modality"]`` (a registered modality
+#: object may take this over: it only needs to answer ``example_input(prep)``)
+INPUT_SPECS: dict[str, InputSpec] = {
+    "image": InputSpec(lambda prep: (3, int(prep["image_size"]), int(prep["image_size"])),
+                       "NCHW, RGB, resized then normalised"),
+    "audio": InputSpec(lambda prep: (_clip_samples(prep),),
+                       "(batch, samples): mono float32 waveform at preprocessing.sample_rate, "
+                       "one scoring window of preprocessing.seconds; predict averages windows",
+                       sample=_speech),
+}
+
+
+def input_spec(prep: dict) -> InputSpec:
+    """The :class:`InputSpec` of a checkpoint's modality; a clear error for an unknown one."""
+    modality = prep.get("modality", "image")
+    if modality not in INPUT_SPECS:
+        raise ExportError(f"export: no input description for modality '{modality}' "
+                          f"(known: {', '.join(sorted(INPUT_SPECS))})")
+    return INPUT_SPECS[modality]
+
+
+def example_input(prep: dict) -> torch.Tensor:
+    """One example model input for a checkpoint's preprocessing: images (1, 3, S, S), audio
+    (1, T) with T = seconds * sample_rate (one scoring window)."""
+    return torch.zeros(1, *input_spec(prep).shape(prep))
+
+
 def sample_inputs(meta: dict, batch_sizes=(1, 3), seed: int = 0) -> list[torch.Tensor]:
-    """Normalised-looking random inputs ``(B, 3, S, S)`` at the checkpoint's input size."""
-    size = int(meta["preprocessing"]["image_size"])
+    """Parity-check inputs shaped like :func:`example_input` at each batch size: the modality's
+    own samples (speech-like audio) or standard normal ones (normalised pixels)."""
+    prep = meta["preprocessing"]
+    spec, shape = input_spec(prep), example_input(prep).shape[1:]
+    if spec.sample is not None:
+        return [spec.sample(prep, b, seed) for b in batch_sizes]
     g = torch.Generator().manual_seed(seed)
-    return [torch.randn(b, 3, size, size, generator=g) for b in batch_sizes]
+    return [torch.randn(b, *shape, generator=g) for b in batch_sizes]
 
 
 @EXPORTERS.register("onnx")
 def export_onnx(model: torch.nn.Module, meta: dict, out: Path, opset: int) -> Path:
-    """ONNX with a dynamic batch axis (input ``input`` (B, 3, S, S) -> ``logits`` (B, 2)).
+    """ONNX with a dynamic batch axis: ``input`` (B, 3, S, S) or (B, T) -> ``logits`` (B, 2).
 
-    Uses the TorchScript-based exporter: it handles every timm CNN we ship, exports in well under
-    a second and needs no extra packages (the dynamo exporter takes ~10x longer here).
+    Uses the TorchScript-based exporter: it handles every timm CNN and audio model we ship,
+    exports in about a second and needs no extra packages (the dynamo exporter takes ~10x longer
+    here). Audio front-ends switch to a real-valued DFT while exporting (see
+    ``models/audio_features._STFT``).
     """
     import warnings
 
@@ -94,9 +161,9 @@ def _metadata(meta: dict, cfg: ExportConfig, diff: float) -> dict:
             "labels": meta.get("labels", ["real", "fake"]),
             "threshold": float(meta.get("threshold", 0.5)),
             "threshold_source": meta.get("threshold_source", "checkpoint"),
-            "input": {"name": "input", "shape": ["batch", 3, meta["preprocessing"]["image_size"],
-                                                  meta["preprocessing"]["image_size"]],
-                      "dtype": "float32", "layout": "NCHW, RGB, resized then normalised"},
+            "input": {"name": "input",
+                      "shape": ["batch", *example_input(meta["preprocessing"]).shape[1:]],
+                      "dtype": "float32", "layout": input_spec(meta["preprocessing"]).layout},
             "output": {"name": "logits", "shape": ["batch", 2], "classes": ["real", "fake"]},
             "parity_max_abs_diff": diff, "dfdetect_version": meta.get("dfdetect_version")}
 
@@ -108,6 +175,10 @@ def export(cfg: ExportConfig, echo=print) -> ExportResult:
 
     model, meta = load_checkpoint(cfg.ckpt)
     model = model.float().eval()
+    why = getattr(model, "export_unsupported", None)
+    if why:
+        raise ExportError(f"{cfg.ckpt}: {meta['model']['name']} cannot be exported to "
+                          f"{cfg.format}: {why}")
     out = Path(cfg.out) if cfg.out else Path(cfg.ckpt).with_suffix(f".{cfg.format}")
     exporter = EXPORTERS.resolve(cfg.format)[0]
     try:

@@ -3,7 +3,10 @@
 
 An exported model is ``<name>.onnx`` plus ``<name>.onnx.json`` (written by ``dfdetect export``):
 the JSON carries the checkpoint's preprocessing, labels and threshold, so the ONNX file alone
-with its JSON is enough to predict, without PyTorch weights.
+with its JSON is enough to predict, without PyTorch weights. The network input is whatever
+:func:`~dfdetect.inference.export.example_input` made for the checkpoint's modality: image batches
+(B, 3, S, S), or audio windows (B, T) of one fixed length, which the shared
+:meth:`Predictor.score` cuts every file into (the file's score is the mean of its windows).
 
 Example::
 
@@ -74,6 +77,7 @@ class OnnxPredictor(Predictor):
         return cls(session, meta, batch_size, num_workers)
 
     def forward(self, images: torch.Tensor) -> list[float]:
+        """P(fake) for a preprocessed batch: (B, 3, S, S) images or (B, T) audio windows."""
         logits = self.session.run(None, {self.input_name: images.numpy().astype(np.float32)})[0]
         logits = logits - logits.max(axis=1, keepdims=True)  # (B, 2), stable softmax
         prob = np.exp(logits)

@@ -46,6 +46,36 @@ def build_model(name: str, pretrained: str = "false", num_classes: int = 2,
               drop_rate=drop_rate, **options)
 
 
+#: data settings a model's front-end is built for (audio filter banks need the sample rate). A
+#: factory taking one of these as an argument gets the data config's value from ``train``, the
+#: value lands in the checkpoint's ``model.kwargs``, and the model keeps it as an attribute.
+INPUT_SPEC = ("sample_rate",)
+
+
+def input_options(name: str, data_cfg) -> dict:
+    """The :data:`INPUT_SPEC` settings of ``data_cfg`` that model ``name`` takes as arguments.
+
+    Example: ``input_options("lcnn", DataConfig(sample_rate=8000))`` -> ``{"sample_rate": 8000}``;
+    an image model takes none of them and gets ``{}``.
+    """
+    import inspect
+
+    _load_builtin()
+    accepted = inspect.signature(MODELS.resolve(name)[0]).parameters
+    return {k: getattr(data_cfg, k) for k in INPUT_SPEC if k in accepted}
+
+
+def check_input_spec(model: nn.Module, preprocessing: dict, where: str) -> None:
+    """Refuse a model whose front-end was built for other input than its data is decoded to."""
+    for key in INPUT_SPEC:
+        built, data = getattr(model, key, None), preprocessing.get(key)
+        if built is not None and data is not None and float(built) != float(data):
+            raise ModelError(
+                f"{where}: the model's front-end was built for {key}={built} but the "
+                f"preprocessing decodes at {key}={data}; its filters would sit at the wrong "
+                f"frequencies. Retrain with this dfdetect (train passes {key} to the model).")
+
+
 def enable_grad_checkpointing(model: nn.Module) -> None:
     """Switch on timm's gradient checkpointing, or say that this model cannot."""
     setter = getattr(model, "set_grad_checkpointing", None)

@@ -126,6 +126,7 @@ class AASIST(nn.Module):
                  temperatures=(2.0, 2.0, 100.0, 100.0), drop_rate: float = 0.5,
                  sample_rate: int = 16000, stem_pool: tuple[int, int] = (3, 3)) -> None:
         super().__init__()
+        self.sample_rate = int(sample_rate)  # checked against the checkpoint's preprocessing
         self.sinc = SincConv(sinc_filters, sinc_kernel, sample_rate)
         self.stem = nn.Sequential(nn.MaxPool2d(stem_pool), nn.BatchNorm2d(1), nn.SELU())
         ins = (1, *channels[:-1])
@@ -164,17 +165,18 @@ class AASIST(nn.Module):
 
 
 @MODELS.register("aasist")
-def aasist(pretrained: str = "false", num_classes: int = 2, drop_rate: float = 0.5) -> nn.Module:
+def aasist(pretrained: str = "false", num_classes: int = 2, drop_rate: float = 0.5,
+           sample_rate: int = 16000) -> nn.Module:
     """AASIST at the paper's sizes (268 k parameters here; the paper reports 297 k)."""
     from dfdetect.models.audio_timm import no_pretrained
 
     no_pretrained("aasist", pretrained)
-    return AASIST(num_classes=num_classes, drop_rate=drop_rate or 0.5)
+    return AASIST(num_classes=num_classes, drop_rate=drop_rate or 0.5, sample_rate=sample_rate)
 
 
 @MODELS.register("aasist_light")
 def aasist_light(pretrained: str = "false", num_classes: int = 2,
-                 drop_rate: float = 0.5) -> nn.Module:
+                 drop_rate: float = 0.5, sample_rate: int = 16000) -> nn.Module:
     """A CPU-sized AASIST in the spirit of AASIST-L (4 encoder blocks, narrow graphs).
 
     Besides AASIST-L's narrower encoder, the sinc output is pooled 6x (not 3x) in time and the
@@ -186,4 +188,4 @@ def aasist_light(pretrained: str = "false", num_classes: int = 2,
     no_pretrained("aasist_light", pretrained)
     return AASIST(num_classes=num_classes, channels=(16, 24, 24, 24), gat_dims=(24, 32),
                   pool_ratios=(0.4, 0.5, 0.7, 0.5), drop_rate=drop_rate or 0.5,
-                  stem_pool=(3, 6))
+                  stem_pool=(3, 6), sample_rate=sample_rate)

@@ -1,5 +1,9 @@
 """Audio front-ends as ``nn.Module``s: log-mel, LFCC and sinc filters, all computed in torch.
 
+Every front-end takes the ``sample_rate`` it is built for: filter frequencies and frame lengths
+(milliseconds) are converted to samples at that rate, and the models keep it as an attribute
+that ``load_checkpoint`` checks against the checkpoint's preprocessing.
+
 Why in torch: the features then run on the model's device (a GPU does the work when there is
 one) and are part of the checkpointed model, so predict cannot compute them differently. The mel
 matrix comes from ``librosa.filters.mel`` (plain numpy, no numba compile); ``torch.stft`` on
@@ -20,7 +24,12 @@ from torch import nn
 
 
 class _STFT(nn.Module):
-    """Power spectrogram with a Hann window (centre-padded, like librosa)."""
+    """Power spectrogram with a Hann window (centre-padded, like librosa).
+
+    Under ``torch.onnx.export`` the same transform is written as a strided convolution with
+    windowed cosine / sine kernels (a DFT by matmul): the TorchScript exporter cannot lower the
+    complex ``torch.stft``. The export's parity check compares both paths.
+    """
 
     def __init__(self, n_fft: int, hop: int, win: int) -> None:
         super().__init__()
@@ -28,9 +37,36 @@ class _STFT(nn.Module):
         self.register_buffer("window", torch.hann_window(win), persistent=False)
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, n_fft//2+1, frames)
+        if torch.onnx.is_in_onnx_export():
+            return self._dft_power(wave.float())
         spec = torch.stft(wave.float(), self.n_fft, self.hop, self.win, self.window,
                           center=True, pad_mode="reflect", return_complex=True)
         return spec.abs() ** 2
+
+    def _dft_power(self, wave: torch.Tensor) -> torch.Tensor:
+        """|DFT|^2 of centre-padded windowed frames as one conv1d (exportable, real-valued)."""
+        n_freq, left = self.n_fft // 2 + 1, (self.n_fft - self.win) // 2
+        window = torch.zeros(self.n_fft, dtype=torch.float64)
+        window[left: left + self.win] = self.window.double().cpu()  # as torch.stft pads it
+        k = torch.arange(n_freq, dtype=torch.float64)[:, None]
+        angle = 2 * math.pi * k * torch.arange(self.n_fft, dtype=torch.float64)[None] / self.n_fft
+        kernels = torch.cat([torch.cos(angle), -torch.sin(angle)]) * window  # (2F, n_fft)
+        pad = nn.functional.pad(wave.unsqueeze(1), (self.n_fft // 2, self.n_fft // 2),
+                                mode="reflect")                              # (B, 1, T + n_fft)
+        spec = nn.functional.conv1d(pad, kernels.float().unsqueeze(1).to(wave.device),
+                                    stride=self.hop)                        # (B, 2F, frames)
+        return spec[:, :n_freq] ** 2 + spec[:, n_freq:] ** 2
+
+
+def frame_sizes(sample_rate: int, win_ms: float, hop_ms: float) -> tuple[int, int, int]:
+    """(n_fft, hop, win) in samples for a window and hop given in milliseconds at ``sample_rate``.
+
+    The frames last as long at every rate (25 ms / 10 ms at 16 kHz: 400 / 160 samples, FFT 512);
+    the FFT is the next power of two of the window, at least 512.
+    """
+    win = max(16, round(sample_rate * win_ms / 1000))
+    hop = max(1, round(sample_rate * hop_ms / 1000))
+    return max(512, 1 << (win - 1).bit_length()), hop, win
 
 
 def mel_matrix(sample_rate: int, n_fft: int, n_mels: int, fmin: float = 20.0,
@@ -75,9 +111,10 @@ def deltas(x: torch.Tensor, width: int = 2) -> torch.Tensor:
 class LogMel(nn.Module):
     """Waveform (B, T) -> log-mel (B, 1, n_mels, frames), per-clip normalised."""
 
-    def __init__(self, sample_rate: int = 16000, n_fft: int = 512, hop: int = 160,
-                 win: int = 400, n_mels: int = 64) -> None:
+    def __init__(self, sample_rate: int = 16000, n_mels: int = 64, win_ms: float = 25.0,
+                 hop_ms: float = 10.0) -> None:
         super().__init__()
+        n_fft, hop, win = frame_sizes(sample_rate, win_ms, hop_ms)
         self.stft = _STFT(n_fft, hop, win)
         self.register_buffer("mel", mel_matrix(sample_rate, n_fft, n_mels), persistent=False)
 
@@ -95,9 +132,10 @@ class LFCC(nn.Module):
     Linear filters (not mel) keep the high band, where vocoder artefacts live.
     """
 
-    def __init__(self, sample_rate: int = 16000, n_fft: int = 512, hop: int = 160,
-                 win: int = 320, n_filters: int = 20, n_coef: int = 20) -> None:
+    def __init__(self, sample_rate: int = 16000, n_filters: int = 20, n_coef: int = 20,
+                 win_ms: float = 20.0, hop_ms: float = 10.0) -> None:
         super().__init__()
+        n_fft, hop, win = frame_sizes(sample_rate, win_ms, hop_ms)
         self.stft = _STFT(n_fft, hop, win)
         self.register_buffer("bank", linear_matrix(sample_rate, n_fft, n_filters), persistent=False)
         self.register_buffer("dct", dct_matrix(n_filters, n_coef), persistent=False)

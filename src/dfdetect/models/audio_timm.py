@@ -32,6 +32,7 @@ class LogMelClassifier(nn.Module):
 
     def __init__(self, backbone: nn.Module, sample_rate: int = 16000, n_mels: int = 64) -> None:
         super().__init__()
+        self.sample_rate = int(sample_rate)  # checked against the checkpoint's preprocessing
         self.features = LogMel(sample_rate=sample_rate, n_mels=n_mels)
         self.backbone = backbone
 
@@ -41,8 +42,9 @@ class LogMelClassifier(nn.Module):
 
 @MODELS.register("audio_timm:")
 def audio_timm(name: str, pretrained: str = "false", num_classes: int = 2,
-               drop_rate: float = 0.0) -> nn.Module:
-    """timm backbone ``name`` with one input channel behind a log-mel front-end."""
+               drop_rate: float = 0.0, sample_rate: int = 16000) -> nn.Module:
+    """timm backbone ``name`` with one input channel behind a log-mel front-end at
+    ``sample_rate`` (train passes the data's rate; the checkpoint records it)."""
     from dfdetect.models.timm_models import _create, _from_file, _from_hub
 
     kwargs = {"num_classes": num_classes, "drop_rate": drop_rate, "in_chans": 1}
@@ -53,4 +55,4 @@ def audio_timm(name: str, pretrained: str = "false", num_classes: int = 2,
         backbone = _from_hub(name, **kwargs)
     else:
         backbone = _from_file(name, pretrained, **kwargs)
-    return LogMelClassifier(backbone)
+    return LogMelClassifier(backbone, sample_rate=sample_rate)

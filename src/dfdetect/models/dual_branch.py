@@ -30,11 +30,33 @@ def dct_matrix(n: int, device=None) -> torch.Tensor:
     return d
 
 
+def _dft2_abs(x: torch.Tensor) -> torch.Tensor:
+    """|fft2(x, norm="ortho")| of (B, 1, H, W) with real cos / sin matrices (exportable)."""
+    def cs(n: int):
+        k = torch.arange(n, dtype=torch.float64)
+        a = 2 * math.pi * k[:, None] * k[None] / n
+        return (torch.cos(a) / math.sqrt(n)).float(), (torch.sin(a) / math.sqrt(n)).float()
+
+    (ch, sh), (cw, sw) = cs(x.shape[-2]), cs(x.shape[-1])
+    re = ch @ x @ cw - sh @ x @ sw   # cos/sin matrices are symmetric
+    im = ch @ x @ sw + sh @ x @ cw
+    return torch.sqrt(re * re + im * im)
+
+
+def _shift(x: torch.Tensor) -> torch.Tensor:
+    """fftshift over the last two axes by slicing (exportable; torch.roll is not, traced)."""
+    h, w = x.shape[-2:]
+    x = torch.cat([x[..., h - h // 2:, :], x[..., : h - h // 2, :]], dim=-2)
+    return torch.cat([x[..., w - w // 2:], x[..., : w - w // 2]], dim=-1)
+
+
 def log_spectrum(x: torch.Tensor, kind: str = "dct") -> torch.Tensor:
     """(B, C, H, W) images -> (B, 1, H, W) standardised log-magnitude spectrum of the grey image."""
     with torch.autocast(device_type=x.device.type, enabled=False):
         grey = x.float().mean(1, keepdim=True)  # (B, 1, H, W)
-        if kind == "fft":
+        if kind == "fft" and torch.onnx.is_in_onnx_export():  # ONNX has no fft2: DFT matrices
+            spec = _shift(_dft2_abs(grey))
+        elif kind == "fft":
             spec = torch.fft.fftshift(torch.fft.fft2(grey, norm="ortho"), dim=(-2, -1)).abs()
         else:
             h, w = grey.shape[-2:]

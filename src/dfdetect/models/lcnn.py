@@ -41,6 +41,7 @@ class LCNN(nn.Module):
                  sample_rate: int = 16000) -> None:
         super().__init__()
         c = [max(4, int(v * width)) for v in (32, 48, 64, 32)]
+        self.sample_rate = int(sample_rate)  # checked against the checkpoint's preprocessing
         self.features = LFCC(sample_rate=sample_rate)
         self.convs = nn.Sequential(
             _conv(1, c[0], 5), nn.MaxPool2d(2),
@@ -61,9 +62,10 @@ class LCNN(nn.Module):
 
 
 @MODELS.register("lcnn")
-def lcnn(pretrained: str = "false", num_classes: int = 2, drop_rate: float = 0.0) -> nn.Module:
-    """LFCC-LCNN at the baseline's widths."""
+def lcnn(pretrained: str = "false", num_classes: int = 2, drop_rate: float = 0.0,
+         sample_rate: int = 16000) -> nn.Module:
+    """LFCC-LCNN at the baseline's widths; LFCC filters span 0 to ``sample_rate`` / 2."""
     from dfdetect.models.audio_timm import no_pretrained
 
     no_pretrained("lcnn", pretrained)
-    return LCNN(num_classes=num_classes, drop_rate=drop_rate)
+    return LCNN(num_classes=num_classes, drop_rate=drop_rate, sample_rate=sample_rate)

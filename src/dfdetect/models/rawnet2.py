@@ -58,6 +58,7 @@ class RawNet2(nn.Module):
                  channels: tuple[int, int] = (20, 128), gru: int = 1024, fc: int = 1024,
                  drop_rate: float = 0.0, sample_rate: int = 16000) -> None:
         super().__init__()
+        self.sample_rate = int(sample_rate)  # checked against the checkpoint's preprocessing
         self.sinc = SincConv(sinc_filters, sinc_kernel, sample_rate)
         self.stem = nn.Sequential(nn.MaxPool1d(3), nn.BatchNorm1d(sinc_filters), nn.LeakyReLU(0.3))
         c1, c2 = channels
@@ -77,20 +78,22 @@ class RawNet2(nn.Module):
 
 
 @MODELS.register("rawnet2")
-def rawnet2(pretrained: str = "false", num_classes: int = 2, drop_rate: float = 0.0) -> nn.Module:
-    """RawNet2 at the paper's sizes (about 25 M parameters)."""
+def rawnet2(pretrained: str = "false", num_classes: int = 2, drop_rate: float = 0.0,
+            sample_rate: int = 16000) -> nn.Module:
+    """RawNet2 at the paper's sizes (about 25 M parameters); sinc bands span 0 to
+    ``sample_rate`` / 2 (train passes the data's rate; the checkpoint records it)."""
     from dfdetect.models.audio_timm import no_pretrained
 
     no_pretrained("rawnet2", pretrained)
-    return RawNet2(num_classes=num_classes, drop_rate=drop_rate)
+    return RawNet2(num_classes=num_classes, drop_rate=drop_rate, sample_rate=sample_rate)
 
 
 @MODELS.register("rawnet2_light")
 def rawnet2_light(pretrained: str = "false", num_classes: int = 2,
-                  drop_rate: float = 0.0) -> nn.Module:
+                  drop_rate: float = 0.0, sample_rate: int = 16000) -> nn.Module:
     """A small RawNet2 for CPUs and tests: short sinc filters, 16/32 channels, 64-unit GRU."""
     from dfdetect.models.audio_timm import no_pretrained
 
     no_pretrained("rawnet2_light", pretrained)
     return RawNet2(num_classes=num_classes, sinc_filters=16, sinc_kernel=129, channels=(16, 32),
-                   gru=64, fc=64, drop_rate=drop_rate)
+                   gru=64, fc=64, drop_rate=drop_rate, sample_rate=sample_rate)

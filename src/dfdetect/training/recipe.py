@@ -124,12 +124,13 @@ def _open_manifests(cfg: TrainConfig) -> tuple[list, list]:
 
 
 def _build_model(cfg: TrainConfig):
-    from dfdetect.models import build_model, enable_grad_checkpointing
+    from dfdetect.models import build_model, enable_grad_checkpointing, input_options
 
     kwargs = {"num_classes": 2, "drop_rate": cfg.model.drop_rate}
     for key in ("backbone", "spectrum"):
         if getattr(cfg.model, key):
             kwargs[key] = getattr(cfg.model, key)
+    kwargs.update(input_options(cfg.model.name, cfg.data))  # e.g. sample_rate of audio models
     model = build_model(cfg.model.name, cfg.model.pretrained, **kwargs)
     if cfg.trainer.grad_checkpointing:
         enable_grad_checkpointing(model)
