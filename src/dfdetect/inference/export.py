@@ -40,10 +40,14 @@ class ExportResult:
 
 
 def sample_inputs(meta: dict, batch_sizes=(1, 3), seed: int = 0) -> list[torch.Tensor]:
-    """Normalised-looking random inputs ``(B, 3, S, S)`` at the checkpoint's input size."""
-    size = int(meta["preprocessing"]["image_size"])
+    """Random inputs of the checkpoint's shape from its modality's ``example_input``
+    (images: ``(B, 3, S, S)``)."""
+    from dfdetect.modalities import get_modality
+
+    prep = meta["preprocessing"]
+    modality = get_modality(prep.get("modality", "image"))
     g = torch.Generator().manual_seed(seed)
-    return [torch.randn(b, 3, size, size, generator=g) for b in batch_sizes]
+    return [modality.example_input(prep, b, g) for b in batch_sizes]
 
 
 @EXPORTERS.register("onnx")
