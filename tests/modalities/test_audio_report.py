@@ -93,3 +93,41 @@ def test_roc_by_method_keeps_the_hardest_and_pools_the_rest(tmp_path, monkeypatc
     assert len(labels) == 2 + 6  # chance, all, 5 methods + the pooled rest (not 90 curves)
     legend = ax.get_legend()
     assert legend.get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # beside the axes
+
+
+class _FakeAudioScorer:
+    """Scores by file name: spoofs 0.8, bona fide 0.2, except utt000 (both wrong)."""
+
+    meta = {"preprocessing": {"modality": "audio", "sample_rate": 16000, "seconds": 0.5}}
+    threshold, perturb, backend = 0.5, None, "torch"
+
+    def score(self, paths, progress=None):
+        from dfdetect.inference.predictor import Prediction
+
+        for p in paths:
+            spoof = "spoof" in str(p)
+            good = 0.8 if spoof else 0.2
+            yield Prediction(str(p), 1 - good if "utt000" in str(p) else good)
+
+
+def test_audio_report_speaks_of_clips_and_shows_spectrograms(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from dfdetect.config.schema import EvaluateConfig
+    from dfdetect.demo.audio import build_demo_speech
+    from dfdetect.evaluation import evaluate as evaluate_mod
+
+    speech = build_demo_speech(tmp_path / "speech", utterances=6, seconds=0.5)
+    monkeypatch.setattr(evaluate_mod, "build_scorer", lambda *a, **k: _FakeAudioScorer())
+    out = tmp_path / "eval"
+    result = evaluate_mod.evaluate(EvaluateConfig(ckpt="a.ckpt", data=str(speech), split="all",
+                                                  out=str(out), bootstrap=50, mistakes=4),
+                                   echo=lambda _: None)
+    md = (out / "report.md").read_text()
+    assert not re.search(r"frame|video", md, re.I), md
+    assert "## Clip level" in md and "12 clips" in md and "speakers" in md
+    assert "identities" not in md and "## Anti-spoofing (audio)" in md
+    assert result.report["levels"]["frame"]["metrics"]["n"] == 12  # metrics.json keys stay
+    sheet = np.asarray(Image.open(out / "mistakes.png").convert("L"), dtype=float)
+    tile = sheet[4:100, 4:100]  # the first mistake's thumbnail
+    assert tile.std() > 10, "the mistake is drawn as a flat tile, not as its spectrogram"

@@ -22,7 +22,7 @@ from dfdetect.evaluation import levels as L
 from dfdetect.evaluation.report import write_report
 from dfdetect.inference.scorers import build_scorer, parse_ckpt_spec
 from dfdetect.metrics import binary_metrics
-from dfdetect.modalities import get_modality
+from dfdetect.modalities import ReportWords, get_modality
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
@@ -178,7 +178,7 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
                  thumbnail=lambda path, size: modality.thumbnail(path, prep, size))
     if cfg.save_threshold:
         echo(save_threshold(cfg, top["threshold"], report["level"]))
-    echo(summary_line(report, out))
+    echo(summary_line(report, out, modality.words))
     return EvalResult(out, report)
 
 
@@ -207,7 +207,7 @@ def save_threshold(cfg: EvaluateConfig, threshold: dict, level: str) -> str:
     return f"Saved threshold {threshold['value']:.4f} ({ckpt['threshold_source']}) into {path}"
 
 
-def summary_line(report: dict, out: Path) -> str:
+def summary_line(report: dict, out: Path, words: ReportWords = ReportWords()) -> str:
     """One line for the terminal: level, AUC with its interval, EER, accuracy, threshold."""
     def f(v):
         return "n/a" if v is None else f"{v:.4f}"
@@ -215,7 +215,8 @@ def summary_line(report: dict, out: Path) -> str:
     m, ci = report["overall"], report["ci"].get("auc", {})
     band = f" [{f(ci.get('low'))}, {f(ci.get('high'))}]" if ci.get("low") is not None else ""
     return (f"Evaluated {report['rows'] - report['failed']}/{report['rows']} rows of split "
-            f"'{report['split']}' ({report['level']} level, {m['n']} units): AUC {f(m['auc'])}"
+            f"'{report['split']}' ({words.level(report['level'])} level, {m['n']} units): "
+            f"AUC {f(m['auc'])}"
             f"{band} · EER {f(m['eer'])} · accuracy {f(m['accuracy'])} · macro F1 "
             f"{f(m['f1_macro'])} at threshold {m['threshold']:.4f} "
             f"({report['threshold_source']}) -> {out / 'report.md'}")

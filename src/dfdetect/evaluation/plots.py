@@ -63,7 +63,9 @@ def plot_roc_by_method(rows: list[dict], path: Path, title: str = "",
                        top: int = TOP_METHODS) -> None:
     """ROC of each fake method against every real (see :func:`method_curves`), plus the overall
     curve; the legend sits beside the axes, not over the curves."""
-    fig, ax = _roc_axes(f"ROC by method ({title})" if title else "ROC by method")
+    n = len({r["method"] for r in rows if r["target"] == 1 and r["method"]})
+    note = "; ".join(x for x in (title, f"{top} hardest of {n}" if n > top else "") if x)
+    fig, ax = _roc_axes(f"ROC by method ({note})" if note else "ROC by method")
     _curve(ax, rows, "all")
     for name, subset in method_curves(rows, top):
         _curve(ax, subset, name)
