@@ -84,7 +84,8 @@ def _interval(ci: dict | None) -> str:
 
 def render_audio_markdown(section: dict) -> str:
     """The report.md section for audio."""
-    tdcf = _fmt(section["min_tdcf"]) if section["min_tdcf"] is not None else "n/a (pass asv_scores=)"
+    tdcf = ("n/a (pass asv_scores=)" if section["min_tdcf"] is None
+            else _fmt(section["min_tdcf"]))
     lines = ["", "## Anti-spoofing (audio)", "", "| metric | value |", "|---|---|",
              f"| EER | {_fmt(section['eer'])} |",
              f"| minDCF (π=0.05, C_fa=10) | {_fmt(section['min_dcf'])} |",

@@ -18,7 +18,8 @@ class ImageModality(Modality):
     name = "image"
     extensions = IMAGE_EXTS
     perturbations = ("jpeg", "blur", "resize")
-    model_hint = "pick an image model (timm:<name>, dual_branch, swin, xception; see `dfdetect models`)"
+    model_hint = ("pick an image model (timm:<name>, dual_branch, swin, xception; see "
+                  "`dfdetect models`)")
 
     @property
     def trains_as(self) -> str:

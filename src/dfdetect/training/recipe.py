@@ -246,7 +246,8 @@ def _modality_defaults(cfg: TrainConfig, modality, echo: Callable) -> TrainConfi
     """The modality's ``default_monitor`` (audio: val/eer, the anti-spoofing convention) unless
     the user chose a monitor; the returned copy is what config.yaml records."""
     wanted = modality.default_monitor
-    if not wanted or cfg.trainer.monitor != TrainerConfig().monitor or wanted == cfg.trainer.monitor:
+    chosen = cfg.trainer.monitor != TrainerConfig().monitor  # the user's choice stays
+    if not wanted or chosen or wanted == cfg.trainer.monitor:
         return cfg
     cfg = copy.deepcopy(cfg)
     cfg.trainer.monitor = wanted
