@@ -38,7 +38,8 @@ class ReportWords:
 
 
 class Modality:
-    """Base class: the image behaviour, except where a subclass says otherwise.
+    """Base class: defaults for the optional parts; a modality implements ``preprocessing``,
+    ``load``, the transforms and ``example_input``.
 
     Attributes: ``name`` (registry name = the manifest's ``modality`` value), ``extensions``
     (file suffixes of this kind), ``trains_as`` (the modality its rows train as and whose
@@ -103,8 +104,9 @@ class Modality:
         raise NotImplementedError
 
     def thumbnail(self, path, preprocessing: dict, size: int):
-        """A PIL image showing one file in the report's mistakes sheet."""
-        raise NotImplementedError
+        """A PIL image showing one file in the report's mistakes sheet (default: none, the
+        sheet shows a grey tile)."""
+        raise ValueError(f"{path}: no thumbnail for modality {self.name}")
 
     def report_section(self, report: dict, rows: list[dict], meta: dict, cfg, out: Path) -> str:
         """Add this modality's part to the report (keys, plots in ``out``); returns markdown."""
