@@ -71,6 +71,7 @@ def main() -> None:
     from dfdetect.data.datamodule import DetectorDataModule
     from dfdetect.data.load import open_dataset
     from dfdetect.demo.faces import build_demo_faces
+    from dfdetect.modalities import get_modality
     from dfdetect.models import build_model, preprocessing_of
     from dfdetect.training.device import resolve_device
     from dfdetect.training.module import DetectorModule
@@ -87,8 +88,8 @@ def main() -> None:
         prep = {"modality": "image", "image_size": args.size,
                 **preprocessing_of(build_model(f"timm:{args.model}"))}
         augment = AugmentConfig(rotate_p=0.3, jpeg_p=0.3)
-        dm = DetectorDataModule(manifest, prep, batch_size=args.batch, num_workers=workers,
-                                augment=augment)
+        dm = DetectorDataModule(manifest, prep, modality=get_modality("image"),
+                                batch_size=args.batch, num_workers=workers, augment=augment)
         real = _fit(args, module, dm.train_dataloader(), Path(tmp))
         batches = []
         for batch in dm.train_dataloader():

@@ -8,7 +8,7 @@ from __future__ import annotations
 def _user_errors() -> tuple[type[BaseException], ...]:
     from dfdetect.checkpoint import CheckpointError
     from dfdetect.config.loader import ConfigError
-    from dfdetect.data.image import DecodeError
+    from dfdetect.data.media import DecodeError
     from dfdetect.data.manifest import ManifestError
     from dfdetect.inference.export import ExportError
     from dfdetect.inference.predict import InputError

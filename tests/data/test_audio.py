@@ -1,4 +1,4 @@
-"""Tests for audio decoding, crops, windows and the audio modality handler (dfdetect.data.audio)."""
+"""Tests for audio decoding, crops, windows (dfdetect.data.audio) and the audio modality object."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -8,10 +8,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from dfdetect.data.audio import (AudioHandler, fixed_length, load_audio, repeat_pad, trim_silence,
+from dfdetect.data.audio import (TrainClip, fixed_length, load_audio, repeat_pad, trim_silence,
                                  window_starts, windows)
-from dfdetect.data.image import DecodeError
-from dfdetect.data.modality import get_handler
+from dfdetect.data.media import DecodeError
+from dfdetect.modalities import get_modality
 
 
 def tone(seconds: float, rate: int, freq: float = 440.0, channels: int = 1) -> np.ndarray:
@@ -90,8 +90,8 @@ def _prep(**kw):
             "trim_silence": False, "augment": "gain,mask", **kw}
 
 
-def test_handler_transforms_shapes():
-    h = get_handler("audio")
+def test_modality_transforms_shapes():
+    h = get_modality("audio")
     x = tone(1.3, 16000)
     assert h.train_transform(_prep(), augment=True)(x).shape == (8000,)
     assert h.eval_transform(_prep())(x).shape == (8000,)
@@ -100,14 +100,25 @@ def test_handler_transforms_shapes():
     assert h.eval_transform(_prep())(x[:100]).shape == (8000,)  # short clips are repeat-padded
 
 
-def test_handler_preprocessing_is_stored_and_rejects_image_models():
+def test_modality_preprocessing_is_stored_and_rejects_image_models():
     cfg = SimpleNamespace(sample_rate=16000, seconds=2.0, window_hop=0.0, trim_silence=True,
                           audio_augment="noise")
     audio_model = SimpleNamespace(modality="audio")
-    prep = AudioHandler().preprocessing(cfg, audio_model)
+    prep = get_modality("audio").preprocessing(cfg, audio_model)
     assert prep == {"modality": "audio", "sample_rate": 16000, "seconds": 2.0, "window_hop": 0.0,
                     "trim_silence": True, "augment": "noise"}
     from dfdetect.models import ModelError
 
     with pytest.raises(ModelError, match="audio model"):
-        AudioHandler().preprocessing(cfg, torch.nn.Linear(2, 2))
+        get_modality("audio").preprocessing(cfg, torch.nn.Linear(2, 2))
+
+
+def test_train_clip_draws_crop_and_augmentation_from_the_draw_seed():
+    """A resumed run must crop and augment a draw exactly as the uninterrupted run did: the
+    result depends on the draw's seed only, not on what the transform saw before."""
+    x = tone(2.0, 16000) + 0.01 * np.random.default_rng(0).standard_normal(32000).astype(np.float32)
+    fresh, used = TrainClip(_prep(), augment=True), TrainClip(_prep(), augment=True)
+    for s in range(5):
+        used(x, seed=100 + s)  # a transform that has already served other draws
+    assert torch.equal(fresh(x, seed=7), used(x, seed=7))
+    assert not torch.equal(fresh(x, seed=7), fresh(x, seed=8))

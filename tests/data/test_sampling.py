@@ -78,7 +78,7 @@ class _Part:
     """A minimal MediaDataset stand-in: two rows, images are constant arrays."""
 
     def __init__(self, labels):
-        from dfdetect.data.image import MediaDataset
+        from dfdetect.data.media import MediaDataset
         from dfdetect.data.manifest import Manifest, Sample
 
         samples = [Sample(id=str(i), path=f"{i}.png", label=lab, split="train", group=str(i),
@@ -92,7 +92,7 @@ def _noisy(image, seed=None):
     return torch.from_numpy(image.astype(np.float32) + rng.normal(size=image.shape))
 
 
-_noisy.compose = True  # behaves like a Pipeline: accepts seed=
+_noisy.seeded = True  # behaves like a Pipeline or TrainClip: accepts seed=
 
 
 def test_draw_dataset_is_reproducible_per_draw_and_makes_pseudo_fakes() -> None:

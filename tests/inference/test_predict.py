@@ -83,7 +83,7 @@ def test_folder_with_videos_writes_per_frame_jsonl(inbox, make_tiny_ckpt, tmp_pa
 
         def frames_and_crops(path):
             if path.endswith("broken.mp4"):
-                from dfdetect.data.image import DecodeError
+                from dfdetect.data.media import DecodeError
 
                 raise DecodeError(f"{path}: cannot open video")
             return crops

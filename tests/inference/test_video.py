@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dfdetect.data.image import DecodeError
+from dfdetect.data.media import DecodeError
 from dfdetect.inference.video import VideoScorer, crop_provider
 
 

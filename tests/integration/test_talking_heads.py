@@ -8,7 +8,7 @@ import pytest
 
 from dfdetect.config.schema import PrepareConfig
 from dfdetect.data.manifest import read_manifest, validate
-from dfdetect.data.prepare import prepare
+from dfdetect.preparation import prepare
 
 pytestmark = pytest.mark.shared_data
 

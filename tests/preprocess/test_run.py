@@ -11,7 +11,7 @@ import pytest
 
 from dfdetect.config.schema import PrepareConfig
 from dfdetect.data.manifest import read_manifest, validate
-from dfdetect.data.prepare import prepare
+from dfdetect.preparation import prepare
 from dfdetect.preprocess import PrepareError
 from dfdetect.preprocess.merge import merge_shards
 

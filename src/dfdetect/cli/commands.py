@@ -50,7 +50,7 @@ def run_export(cfg: ExportConfig) -> None:
 
 
 def run_prepare(cfg: PrepareConfig) -> None:
-    from dfdetect.data.prepare import prepare
+    from dfdetect.preparation import prepare
 
     prepare(cfg)
 

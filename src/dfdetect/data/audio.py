@@ -1,4 +1,4 @@
-"""Audio: decoding, resampling, fixed-length crops, windows, and the ``audio`` modality handler.
+"""Audio: decoding, resampling, fixed-length crops and windows (the ``audio`` modality's parts).
 
 Why one module: training, evaluate and predict must turn a file into samples in exactly the same
 way (mono, the checkpoint's rate, the same trimming), so the decode path lives in one place and
@@ -10,9 +10,10 @@ filters) inside ``forward`` so they run on the model's device.
 
 Example::
 
-    handler = get_handler("audio")
     prep = {"modality": "audio", "sample_rate": 16000, "seconds": 4.0}
-    x = handler.eval_transform(prep)(handler.load("clip.flac", prep))   # (64000,)
+    x = EvalClip(prep)(load_audio("clip.flac", prep["sample_rate"]))   # (64000,)
+
+The ``audio`` modality object (:mod:`dfdetect.modalities.audio`) composes these.
 """
 from __future__ import annotations
 
@@ -21,9 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from dfdetect.data.adapters import AUDIO_EXTS
-from dfdetect.data.image import DecodeError
-from dfdetect.data.modality import HANDLERS
+from dfdetect.data.media import DecodeError
 
 DEFAULT_RATE = 16000
 
@@ -144,7 +143,14 @@ def hop_samples(prep: dict) -> int:
 
 
 class TrainClip:
-    """Random fixed-length crop, then the augmentation chain; returns a (T,) float tensor."""
+    """Random fixed-length crop, then the augmentation chain; returns a (T,) float tensor.
+
+    ``clip(wave, seed=s)`` draws the crop and the augmentation from the training draw's seed
+    (:class:`dfdetect.data.sampling.EpochSampler`), so a resumed run crops and augments exactly
+    as an uninterrupted one; without a seed it falls back to a per-worker generator.
+    """
+
+    seeded = True  # DrawDataset passes the draw's seed
 
     def __init__(self, prep: dict, augment: bool) -> None:
         from dfdetect.data.audio_augment import build_chain
@@ -154,14 +160,18 @@ class TrainClip:
             else None
         self.rng: np.random.Generator | None = None
 
-    def __call__(self, wave: np.ndarray):
+    def __call__(self, wave: np.ndarray, seed: int | None = None):
         import torch
 
-        if self.rng is None:  # per worker process, seeded from torch's worker seed
-            self.rng = np.random.default_rng(torch.initial_seed() % 2**32)
-        x = fixed_length(wave, self.length, self.rng)
+        if seed is not None:
+            rng = np.random.default_rng(int(seed))
+        else:
+            if self.rng is None:  # per worker process, seeded from torch's worker seed
+                self.rng = np.random.default_rng(torch.initial_seed() % 2**32)
+            rng = self.rng
+        x = fixed_length(wave, self.length, rng)
         if self.chain is not None:
-            x = self.chain(x, self.rng)
+            x = self.chain(x, rng)
         return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))  # (T,)
 
 
@@ -187,41 +197,3 @@ class ScoreWindows:
         import torch
 
         return torch.from_numpy(np.ascontiguousarray(windows(wave, self.length, self.hop)))
-
-
-class AudioHandler:
-    """Speech / audio clips: soundfile decoding, soxr resampling, crops and windows."""
-
-    name = "audio"
-    extensions = AUDIO_EXTS  # what predict lists in a folder
-
-    def preprocessing(self, data_cfg, model) -> dict:
-        from dfdetect.models import ModelError
-
-        if getattr(model, "modality", "image") != "audio":
-            raise ModelError(
-                f"this manifest holds audio but the model ({type(model).__name__}) takes images; "
-                "pick an audio model (aasist, aasist_light, rawnet2, lcnn, audio_timm:<name>; "
-                "see `dfdetect models`)")
-        return {"modality": "audio", "sample_rate": int(data_cfg.sample_rate),
-                "seconds": float(data_cfg.seconds), "window_hop": float(data_cfg.window_hop),
-                "trim_silence": bool(data_cfg.trim_silence),
-                "augment": str(data_cfg.audio_augment)}
-
-    def load(self, path, preprocessing: dict | None = None) -> np.ndarray:
-        prep = preprocessing or {}
-        return load_audio(path, int(prep.get("sample_rate", DEFAULT_RATE)),
-                          bool(prep.get("trim_silence", False)))
-
-    def train_transform(self, preprocessing: dict, augment: bool) -> Callable:
-        return TrainClip(preprocessing, augment)
-
-    def eval_transform(self, preprocessing: dict) -> Callable:
-        return EvalClip(preprocessing)
-
-    def score_transform(self, preprocessing: dict) -> Callable:
-        """Windows of a whole file; the predictor averages their scores per file."""
-        return ScoreWindows(preprocessing)
-
-
-HANDLERS.register("audio")(AudioHandler)

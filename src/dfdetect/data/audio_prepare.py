@@ -15,16 +15,22 @@ import logging
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from dfdetect.data.image import DecodeError
-from dfdetect.data.manifest import Manifest
+from dfdetect.data.manifest import Manifest, Sample
+from dfdetect.data.media import DecodeError
 from dfdetect.failures import FailureLog
 from dfdetect.io import atomic_write
 
 log = logging.getLogger(__name__)
 SHORTCUT_LEVEL = 0.95  # accuracy (or AUC) of a single property that triggers the warning
+Owns = Callable[[Sample], bool]  # which rows are audio (the audio modality decides)
+
+
+def _every(_: Sample) -> bool:
+    return True
 
 
 def source_info(path: Path) -> dict[str, str]:
@@ -60,14 +66,14 @@ def convert_clip(src: Path, dst: Path, sample_rate: int, trim: bool) -> float:
 
 
 def convert_manifest(manifest: Manifest, out_dir: Path, sample_rate: int, trim: bool,
-                     failures: FailureLog, echo=print) -> Manifest:
-    """Converted copies of every audio row; other rows pass through unchanged."""
+                     failures: FailureLog, echo=print, owns: Owns = _every) -> Manifest:
+    """Converted copies of the rows ``owns`` picks (audio); other rows pass through unchanged."""
     from tqdm.auto import tqdm
 
     clips = out_dir / "audio"
     kept, done, skipped = [], 0, 0
     for s in tqdm(manifest.samples, desc="audio", unit="file", leave=False):
-        if s.modality != "audio":
+        if not owns(s):
             kept.append(s)
             continue
         src = manifest.resolve(s)
@@ -96,11 +102,11 @@ def _best_accuracy(values: list[str], labels: list[int]) -> float:
     return sum(max(sum(ys), len(ys) - sum(ys)) for ys in per.values()) / max(1, len(labels))
 
 
-def shortcut_warnings(manifest: Manifest) -> list[str]:
+def shortcut_warnings(manifest: Manifest, owns: Owns = _every) -> list[str]:
     """Properties of the original files that alone predict the label (one message each)."""
     from sklearn.metrics import roc_auc_score
 
-    rows = [s for s in manifest.samples if s.modality == "audio"]
+    rows = [s for s in manifest.samples if owns(s)]
     labels = [s.target for s in rows]
     if len(set(labels)) < 2:
         return []
@@ -124,22 +130,21 @@ def shortcut_warnings(manifest: Manifest) -> list[str]:
     return out
 
 
-def prepare_audio_manifest(manifest: Manifest, cfg, out: Path, echo=print) -> Manifest:
-    """The prepare step for audio rows: convert (``cfg.convert_audio``) and warn on shortcuts.
-
-    A manifest without audio rows is returned unchanged, so ``prepare`` can call this always.
-    """
-    if not any(s.modality == "audio" for s in manifest.samples):
+def prepare_audio_manifest(manifest: Manifest, cfg, out: Path, echo=print,
+                           owns: Owns = _every) -> Manifest:
+    """The prepare step for audio rows (``owns``): convert (``cfg.convert_audio``) and warn on
+    shortcuts. A manifest without such rows is returned unchanged."""
+    if not any(owns(s) for s in manifest.samples):
         return manifest
     failures = FailureLog(out.parent / "failures.csv")
     if cfg.convert_audio:
         manifest = convert_manifest(manifest, out.parent, int(cfg.sample_rate),
-                                    bool(cfg.trim_silence), failures, echo)
+                                    bool(cfg.trim_silence), failures, echo, owns)
     else:
         manifest = replace(manifest, samples=[
             replace(s, extra={**s.extra, **source_info(manifest.resolve(s))})
-            if s.modality == "audio" else s for s in manifest.samples])
-    for message in shortcut_warnings(manifest):
+            if owns(s) else s for s in manifest.samples])
+    for message in shortcut_warnings(manifest, owns):
         log.warning("%s: %s", manifest.name, message)
         echo(f"WARNING: {message}")
     if failures.count:

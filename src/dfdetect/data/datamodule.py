@@ -12,9 +12,8 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
-from dfdetect.data.image import MediaDataset, collate_skip_none
 from dfdetect.data.manifest import Manifest, ManifestError
-from dfdetect.data.modality import get_handler
+from dfdetect.data.media import MediaDataset, collate_skip_none
 from dfdetect.data.sampling import DrawDataset, EpochSampler
 from dfdetect.failures import FailureLog
 
@@ -32,11 +31,11 @@ def make_loader(dataset, batch_size: int, num_workers: int, shuffle: bool = Fals
 class _Loader:
     """Picklable ``path -> decoded media`` for data-loader worker processes."""
 
-    def __init__(self, handler, preprocessing: dict) -> None:
-        self.handler, self.preprocessing = handler, preprocessing
+    def __init__(self, modality, preprocessing: dict) -> None:
+        self.modality, self.preprocessing = modality, preprocessing
 
     def __call__(self, path):
-        return self.handler.load(path, self.preprocessing)
+        return self.modality.load(path, self.preprocessing)
 
 
 class ConcatEval(torch.utils.data.ConcatDataset):
@@ -53,13 +52,13 @@ class DetectorDataModule(L.LightningDataModule):
     """Training draws and named validation loaders, with the checkpoint's preprocessing.
 
     ``manifest`` is one :class:`Manifest` or a list; ``extra_val`` is a list of
-    ``(name, Manifest)`` whose ``val_split`` rows are reported separately. The old
-    single-manifest call ``DetectorDataModule(manifest, prep, batch_size=..., num_workers=...)``
-    still works.
+    ``(name, Manifest)`` whose ``val_split`` rows are reported separately. ``modality`` is the
+    modality object (:func:`dfdetect.modalities.get_modality`) that decodes and transforms the
+    rows: ``DetectorDataModule(manifest, prep, modality=m, batch_size=..., num_workers=...)``.
     """
 
     def __init__(self, manifest: Manifest | list[Manifest], preprocessing: dict, *,
-                 batch_size: int, num_workers: int, train_split: str = "train",
+                 modality, batch_size: int, num_workers: int, train_split: str = "train",
                  val_split: str = "val", augment=True, failures: FailureLog | None = None,
                  pin_memory: bool = False, extra_val: list[tuple[str, Manifest]] = (),
                  sampling: str = "shuffle", seed: int = 0, pseudo=None,
@@ -72,10 +71,9 @@ class DetectorDataModule(L.LightningDataModule):
         self.batch_size, self.num_workers = batch_size, num_workers
         self.failures = failures or FailureLog()
         self.pin_memory, self.seed = pin_memory, seed
-        handler = get_handler(preprocessing["modality"])
-        load = _Loader(handler, preprocessing)
-        train_tf, eval_tf = handler.train_transform(preprocessing, augment), \
-            handler.eval_transform(preprocessing)
+        load = _Loader(modality, preprocessing)
+        train_tf, eval_tf = modality.train_transform(preprocessing, augment), \
+            modality.eval_transform(preprocessing)
 
         def part(m: Manifest, split: str, tf, stage: str, reals_only: bool = False):
             rows = m.where(split=split)

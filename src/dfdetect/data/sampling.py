@@ -25,7 +25,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 from torch.utils.data import Sampler
 
-from dfdetect.data.image import DecodeError, MediaDataset
+from dfdetect.data.media import DecodeError, MediaDataset
 from dfdetect.data.manifest import LABEL_INDEX
 
 SAMPLING_MODES = ("shuffle", "class_balanced", "balanced")
@@ -100,7 +100,7 @@ class EpochSampler(Sampler):
 def seeded_globals(seed: int):
     """Seed Python's and NumPy's global generators for one call, then restore them.
 
-    For transforms that draw from the global state (other modalities' handlers): the draw is
+    For transforms that draw from the global state (not ``seeded`` ones): the draw is
     reproducible and the training loop's own random state is left untouched.
     """
     py, npy = random.getstate(), np.random.get_state()
@@ -159,6 +159,6 @@ class DrawDataset(MediaDataset):
         if seed is None:
             return {"input": part.transform(raw), "target": target, "index": int(row)}
         with seeded_globals(seed):
-            x = (part.transform(raw, seed=seed) if hasattr(part.transform, "compose")
+            x = (part.transform(raw, seed=seed) if getattr(part.transform, "seeded", False)
                  else part.transform(raw))
         return {"input": x, "target": target, "index": int(row)}

@@ -27,6 +27,8 @@ def _albumentations():
 class Pipeline:
     """An albumentations ``Compose`` that returns the image tensor; reseeded per call if asked."""
 
+    seeded = True  # DrawDataset passes the draw's seed
+
     def __init__(self, compose) -> None:
         self.compose = compose
 

@@ -30,6 +30,7 @@ class DemoResult:
 def _prepare_data(cfg: DemoConfig, echo) -> Path:
     from dfdetect.data.manifest import Manifest, group_split, read_manifest, write_manifest
     from dfdetect.demo.faces import build_demo_faces
+    from dfdetect.modalities import get_modality
 
     data_dir = Path(cfg.out) / "data"
     manifest_path = build_demo_faces(data_dir, size=cfg.image_size, variants=cfg.variants,
@@ -37,13 +38,14 @@ def _prepare_data(cfg: DemoConfig, echo) -> Path:
     m = read_manifest(manifest_path)
     videos = _render_videos(cfg, data_dir)
     m.samples = group_split(m.samples + videos, (0.6, 0.2, 0.2), seed=cfg.seed)
-    if videos:
+    crops = []
+    if videos:  # rows that must be prepared (the clips) become face-crop rows
+        raw = lambda s: bool(get_modality(s.modality).needs_prepare)  # noqa: E731
         crops = _prepare_videos(cfg, data_dir, Manifest(
-            [s for s in m.samples if s.modality == "video"], data_dir.resolve()), echo)
-        m.samples = [s for s in m.samples if s.modality != "video"] + crops
+            [s for s in m.samples if raw(s)], data_dir.resolve()), echo)
+        m.samples = [s for s in m.samples if not raw(s)] + crops
     write_manifest(m, manifest_path)
-    crops = sum(s.modality == "frame" for s in m.samples)
-    echo(f"[1/4] Data: {len(m)} faces ({crops} of them crops from {len(videos)} clips; "
+    echo(f"[1/4] Data: {len(m)} faces ({len(crops)} of them crops from {len(videos)} clips; "
          f"{m.counts()}) from photos shipped with scikit-image and matplotlib, split by "
          f"identity -> {manifest_path}")
     return manifest_path

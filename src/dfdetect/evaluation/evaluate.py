@@ -19,10 +19,10 @@ from pathlib import Path
 from dfdetect.config.schema import EvaluateConfig
 from dfdetect.data.manifest import COLUMNS, LABEL_INDEX, Manifest, ManifestError, Sample
 from dfdetect.evaluation import levels as L
-from dfdetect.evaluation.audio_report import audio_section
 from dfdetect.evaluation.report import scored_what, write_report
 from dfdetect.inference.scorers import build_scorer, parse_ckpt_spec
 from dfdetect.metrics import binary_metrics
+from dfdetect.modalities import ReportWords, get_modality
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
@@ -107,12 +107,24 @@ def _thresholds(cfg: EvaluateConfig, manifest: Manifest, scorer, videos: bool) -
                                  scorer.threshold, split) for lv in names}
 
 
+def sweep_spec(spec: str, samples) -> str:
+    """``robustness=default``: the perturbations of the rows' modalities (images: jpeg, blur,
+    resize; audio: codecs, noise, band limiting); any other spec as given."""
+    if spec.strip().lower() != "default":
+        return spec
+    names: dict[str, None] = {}
+    for kind in sorted({s.modality for s in samples}):
+        names.update(dict.fromkeys(get_modality(kind).perturbations))
+    return ",".join(names)
+
+
 def _robustness(cfg: EvaluateConfig, subset: Manifest, scorer, videos: bool) -> list[dict]:
     """AUC per perturbation level (frame and, with videos, video level)."""
     from dfdetect.evaluation.robustness import parse_sweep, sweep_preprocessing
 
     results = []
-    for name, level, fn in parse_sweep(cfg.robustness, sweep_preprocessing(scorer.meta)):
+    for name, level, fn in parse_sweep(sweep_spec(cfg.robustness, subset.samples),
+                                       sweep_preprocessing(scorer.meta)):
         scorer.perturb = fn
         try:
             by_level = _level_rows(score_manifest(subset, scorer), videos, cfg)
@@ -190,12 +202,15 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
                    "failures": [{"path": r["path"], "reason": r["error"]} for r in rows
                                 if r["status"] != "ok"]})
     out = _out_dir(cfg, split)
-    # audio checkpoints add report["audio"] (EER, minDCF, t-DCF, per attack) and a DET plot
-    audio_md = audio_section(report, by_level["frame"], scorer.meta, cfg, out)
-    write_report(report, rows, by_level, out, extra_markdown=audio_md)
+    prep = scorer.meta["preprocessing"]
+    modality = get_modality(prep.get("modality", "image"))
+    # the modality's own part (audio: report["audio"] with EER, minDCF, t-DCF, per attack + DET)
+    section = modality.report_section(report, by_level["frame"], scorer.meta, cfg, out)
+    write_report(report, rows, by_level, out, extra_markdown=section, words=modality.words,
+                 thumbnail=lambda path, size: modality.thumbnail(path, prep, size))
     if cfg.save_threshold:
         echo(save_threshold(cfg, top["threshold"], report["level"]))
-    echo(summary_line(report, out))
+    echo(summary_line(report, out, modality.words))
     return EvalResult(out, report)
 
 
@@ -224,7 +239,7 @@ def save_threshold(cfg: EvaluateConfig, threshold: dict, level: str) -> str:
     return f"Saved threshold {threshold['value']:.4f} ({ckpt['threshold_source']}) into {path}"
 
 
-def summary_line(report: dict, out: Path) -> str:
+def summary_line(report: dict, out: Path, words: ReportWords = ReportWords()) -> str:
     """One line for the terminal: level, AUC with its interval, EER, accuracy, threshold."""
     def f(v):
         return "n/a" if v is None else f"{v:.4f}"
@@ -232,7 +247,8 @@ def summary_line(report: dict, out: Path) -> str:
     m, ci = report["overall"], report["ci"].get("auc", {})
     band = f" [{f(ci.get('low'))}, {f(ci.get('high'))}]" if ci.get("low") is not None else ""
     return (f"Evaluated {report['rows'] - report['failed']}/{report['rows']} rows "
-            f"{scored_what(report)} ({report['level']} level, {m['n']} units): AUC {f(m['auc'])}"
+            f"{scored_what(report)} ({words.level(report['level'])} level, {m['n']} units): "
+            f"AUC {f(m['auc'])}"
             f"{band} · EER {f(m['eer'])} · accuracy {f(m['accuracy'])} · macro F1 "
             f"{f(m['f1_macro'])} at threshold {m['threshold']:.4f} "
             f"({report['threshold_source']}) -> {out / 'report.md'}")

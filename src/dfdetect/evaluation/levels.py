@@ -19,6 +19,7 @@ from dfdetect.metrics import binary_metrics
 from dfdetect.metrics.aggregate import aggregate_groups
 from dfdetect.metrics.bootstrap import bootstrap_ci
 from dfdetect.metrics.threshold import choose_threshold
+from dfdetect.modalities import get_modality
 
 BREAKDOWN_KEYS = ("n", "n_real", "n_fake", "accuracy", "auc", "eer", "average_precision",
                   "tpr_at_fpr_5")
@@ -35,8 +36,11 @@ def bootstrap_key(row: dict) -> str:
 
 
 def has_videos(samples: list[Sample]) -> bool:
-    """Frame rows (prepared video manifests) make a video level worth reporting."""
-    return any(s.modality == "frame" or s.extra.get("video_id") for s in samples)
+    """Rows that are frames of videos (a modality with ``video_level``, or a ``video_id``)
+    make a video level worth reporting."""
+    kinds = {s.modality for s in samples}
+    return (any(get_modality(k).video_level for k in kinds)
+            or any(s.extra.get("video_id") for s in samples))
 
 
 def video_rows(rows: list[dict], strategy: str = "mean", k: int = 3) -> list[dict]:

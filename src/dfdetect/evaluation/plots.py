@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Callable
 
 from dfdetect.io import atomic_write
 from dfdetect.metrics import binary_metrics, roc_points
+from dfdetect.plotting import pyplot as _plt
+from dfdetect.plotting import save_figure  # noqa: F401  (re-exported: plots.save_figure)
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig, path: Path) -> None:
-    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
-    _plt().close(fig)
+TOP_METHODS = 8  # ROC by method: the hardest methods drawn, the rest pooled into one curve
 
 
 def _curve(ax, rows: list[dict], label: str) -> None:
@@ -47,18 +38,38 @@ def plot_roc(levels: dict[str, list[dict]], path: Path) -> None:
     save_figure(fig, path)
 
 
-def plot_roc_by_method(rows: list[dict], path: Path, title: str = "") -> None:
-    """ROC of each fake method against every real, plus the overall curve."""
-    fig, ax = _roc_axes(f"ROC by method ({title})" if title else "ROC by method")
-    _curve(ax, rows, "all")
+def method_curves(rows: list[dict], top: int = TOP_METHODS) -> list[tuple[str, list[dict]]]:
+    """(label, rows) per curve of the ROC-by-method plot: every method's fakes against every
+    real; beyond ``top`` methods, the ``top`` hardest (lowest AUC) are kept and the rest pooled
+    into one ``other (K methods)`` curve, so 90 attack systems stay readable."""
     reals = [r for r in rows if r["target"] == 0]
     methods: dict[str, list] = defaultdict(list)
     for r in rows:
         if r["target"] == 1 and r["method"]:
             methods[r["method"]].append(r)
-    for name, fakes in sorted(methods.items()):
-        _curve(ax, reals + fakes, name)
-    ax.legend(loc="lower right", fontsize=7)
+    names = sorted(methods)
+    if len(names) > top:
+        auc = {n: binary_metrics([r["target"] for r in reals + methods[n]],
+                                 [r["score"] for r in reals + methods[n]])["auc"] for n in names}
+        names = sorted(names, key=lambda n: (auc[n] is None, auc[n] or 0.0, n))
+        rest = names[top:]
+        pooled = [r for n in rest for r in methods[n]]
+        return ([(n, reals + methods[n]) for n in sorted(names[:top])]
+                + [(f"other ({len(rest)} methods)", reals + pooled)])
+    return [(n, reals + methods[n]) for n in names]
+
+
+def plot_roc_by_method(rows: list[dict], path: Path, title: str = "",
+                       top: int = TOP_METHODS) -> None:
+    """ROC of each fake method against every real (see :func:`method_curves`), plus the overall
+    curve; the legend sits beside the axes, not over the curves."""
+    n = len({r["method"] for r in rows if r["target"] == 1 and r["method"]})
+    note = "; ".join(x for x in (title, f"{top} hardest of {n}" if n > top else "") if x)
+    fig, ax = _roc_axes(f"ROC by method ({note})" if note else "ROC by method")
+    _curve(ax, rows, "all")
+    for name, subset in method_curves(rows, top):
+        _curve(ax, subset, name)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
     save_figure(fig, path)
 
 
@@ -88,11 +99,25 @@ def plot_confusion(cm: list[list[int]], path: Path) -> None:
     save_figure(fig, path)
 
 
-def contact_sheet(mistakes: list[dict], path: Path, thumb: int = 112, cols: int = 6) -> Path:
-    """A grid of thumbnails captioned with label and P(fake); unreadable files get a grey tile."""
+def _image_thumbnail(path, size: int):
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as im:
+        return ImageOps.contain(im.convert("RGB"), (size, size))
+
+
+def contact_sheet(mistakes: list[dict], path: Path, thumb: int = 112, cols: int = 6,
+                  thumbnail: Callable | None = None) -> Path:
+    """A grid of thumbnails captioned with label and P(fake); unreadable files get a grey tile.
+
+    ``thumbnail(path, size) -> PIL image`` draws one file (the modality's: an image, or an
+    audio clip's spectrogram); default: the file opened as an image.
+    """
     import io
 
-    from PIL import Image, ImageDraw, ImageOps
+    from PIL import Image, ImageDraw
+
+    draw_one = thumbnail or _image_thumbnail
 
     n = max(1, len(mistakes))
     rows = (n + cols - 1) // cols
@@ -103,9 +128,8 @@ def contact_sheet(mistakes: list[dict], path: Path, thumb: int = 112, cols: int 
     for i, m in enumerate(mistakes):
         x, y = (i % cols) * thumb, (i // cols) * (thumb + 26)
         try:
-            with Image.open(m["file"]) as im:
-                tile = ImageOps.contain(im.convert("RGB"), (thumb - 4, thumb - 4))
-        except (OSError, ValueError):
+            tile = draw_one(m["file"], thumb - 4)
+        except (OSError, ValueError):  # includes DecodeError
             tile = Image.new("RGB", (thumb - 4, thumb - 4), "lightgrey")
         sheet.paste(tile, (x + 2, y + 2))
         draw.text((x + 3, y + thumb), f"{m['label']} p={m['score']:.2f}", fill="black")

@@ -11,6 +11,9 @@ from pathlib import Path
 from dfdetect.evaluation import plots
 from dfdetect.inference.writers import write_table
 from dfdetect.io import atomic_write_text
+from dfdetect.modalities.base import ReportWords
+
+IMAGE_WORDS = ReportWords()  # images and frames; other modalities bring their own
 
 HEADLINE = ("auc", "eer", "eer_threshold", "average_precision", "tpr_at_fpr_1", "tpr_at_fpr_5",
             "accuracy", "balanced_accuracy", "f1_macro")
@@ -34,13 +37,14 @@ def _ci(block: dict, key: str) -> str:
     return f"[{c['low']:.4f}, {c['high']:.4f}]"
 
 
-def _level_section(name: str, block: dict, report: dict) -> list[str]:
+def _level_section(name: str, block: dict, words: ReportWords) -> list[str]:
     m, thr = block["metrics"], block["threshold"]
-    unit = "videos" if name == "video" else "rows (images or frames)"
-    lines = [f"## {name.capitalize()} level", "",
+    title = words.level(name)
+    unit = words.rows if name == "frame" else f"{title}s"
+    lines = [f"## {title.capitalize()} level", "",
              f"{m['n']} {unit} ({m['n_real']} real / {m['n_fake']} fake); threshold "
              f"{thr['value']:.4f} from {thr['source']}; 95 % CI by bootstrap over "
-             f"{block['units']} videos / identities", "",
+             f"{block['units']} {words.units}", "",
              "| metric | value | 95 % CI |", "|---|---|---|"]
     lines += [f"| {k} | {fmt_value(m[k])} | {_ci(block, k)} |" for k in HEADLINE]
     lines += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
@@ -53,32 +57,34 @@ def _level_section(name: str, block: dict, report: dict) -> list[str]:
               f"| fake | {fn} | {tp} |"]
     tables = [("method", block.get("by_method")), ("source", block.get("by_source")),
               *block.get("by", {}).items()]
-    for title, table in tables:
+    for key, table in tables:
         if table:
-            lines += ["", f"### By {title} ({name} level)", "",
-                      f"| {title} | n | real | fake | accuracy | AUC | EER | AP | TPR@FPR5% |",
+            lines += ["", f"### By {key} ({title} level)", "",
+                      f"| {key} | n | real | fake | accuracy | AUC | EER | AP | TPR@FPR5% |",
                       "|---|---|---|---|---|---|---|---|---|"]
             lines += [f"| {k} | {r['n']} | {r['n_real']} | {r['n_fake']} | "
                       f"{fmt_value(r['accuracy'])} | {fmt_value(r['auc'])} | "
                       f"{fmt_value(r['eer'])} | {fmt_value(r['average_precision'])} | "
                       f"{fmt_value(r['tpr_at_fpr_5'])} |" for k, r in table.items()]
             if any(r.get("reals") == "all" for r in table.values()):
-                lines += ["", f"A {title} with fakes only is compared with every real."]
+                lines += ["", f"A {key} with fakes only is compared with every real."]
     return lines + [""]
 
 
-def _extras(report: dict) -> list[str]:
+def _extras(report: dict, words: ReportWords) -> list[str]:
     lines = []
     if report["robustness"]:
         levels = [k for k in report["robustness"][0] if k.startswith("auc_")]
+        heads = [f"AUC ({words.level(k[4:])} level)" for k in levels]
         lines += ["## Robustness (AUC under perturbation)", "",
-                  "| perturbation | level | " + " | ".join(levels) + " |",
+                  "| perturbation | level | " + " | ".join(heads) + " |",
                   "|---|---|" + "---|" * len(levels)]
         lines += [f"| {r['perturbation']} | {r['level']:g} | "
                   + " | ".join(fmt_value(r[k]) for k in levels) + " |" for r in report["robustness"]]
         lines.append("")
     if report["mistakes"]:
-        lines += ["## Most confident mistakes (frame level, furthest from the threshold; thumbnails in `mistakes.png`)", "",
+        lines += [f"## Most confident mistakes ({words.level('frame')} level, furthest from the "
+                  "threshold; thumbnails in `mistakes.png`)", "",
                   "| id | label | P(fake) | method |", "|---|---|---|---|"]
         lines += [f"| {m['id']} | {m['label']} | {m['score']:.4f} | {m['method']} |"
                   for m in report["mistakes"]]
@@ -96,20 +102,22 @@ def scored_what(report: dict) -> str:
     return f"of split '{report['split']}'"
 
 
-def render_markdown(report: dict) -> str:
+def render_markdown(report: dict, words: ReportWords = IMAGE_WORDS) -> str:
     """report.md: the conventions, one section per level, robustness, mistakes, failures."""
     agg = report["aggregation"]
+    pooled = (f" · video score = `{agg['strategy']}` of frame scores (k={agg['k']})"
+              if "video" in report["levels"] else "")
     lines = [f"# Evaluation: {report['checkpoint']}", "",
              f"- data: `{report['data']}` {scored_what(report).strip('()')} · "
              f"{report['rows'] - report['failed']} rows scored, {report['failed']} failed",
-             f"- headline level: **{report['level']}** · video score = `{agg['strategy']}` of "
-             f"frame scores (k={agg['k']}) · score = P(fake), fake when score ≥ threshold",
+             f"- headline level: **{words.level(report['level'])}**{pooled} · score = P(fake), "
+             "fake when score ≥ threshold",
              f"- backend: {report['backend']} · models: "
              + ", ".join(f"`{m['path']}` ×{m['weight']:.2f}" for m in report["models"]), ""]
     for name in ("video", "frame"):
         if name in report["levels"]:
-            lines += _level_section(name, report["levels"][name], report)
-    lines += _extras(report)
+            lines += _level_section(name, report["levels"][name], words)
+    lines += _extras(report, words)
     lines += ["Plots: `roc.png`, `roc_by_method.png`, `score_histogram.png`, "
               "`confusion_matrix.png`, `mistakes.png`. Per-row scores: `predictions.csv`"
               + (", per-video: `videos.csv`." if "video" in report["levels"] else "."), ""]
@@ -117,9 +125,11 @@ def render_markdown(report: dict) -> str:
 
 
 def write_report(report: dict, rows: list[dict], by_level: dict[str, list[dict]],
-                 out: Path, extra_markdown: str = "") -> None:
-    """Every report file into ``out`` (each written atomically); ``extra_markdown`` (e.g. the
-    audio section) is appended to report.md."""
+                 out: Path, extra_markdown: str = "", words: ReportWords = IMAGE_WORDS,
+                 thumbnail=None) -> None:
+    """Every report file into ``out`` (each written atomically); ``extra_markdown`` (the
+    modality's section, e.g. audio) is appended to report.md; ``words`` and ``thumbnail``
+    (``(path, size) -> PIL image``) come from the modality."""
     thr = report["levels"]["frame"]["threshold"]["value"]
     for r in rows:
         r["pred"] = "" if r["score"] is None else ("fake" if r["score"] >= thr else "real")
@@ -128,10 +138,11 @@ def write_report(report: dict, rows: list[dict], by_level: dict[str, list[dict]]
         write_table(by_level["video"], out / "videos.csv",
                     ["id", "label", "score", "n_frames", "method", "source"])
     write_json(report, out / "metrics.json")
-    atomic_write_text(out / "report.md", render_markdown(report) + extra_markdown)
+    atomic_write_text(out / "report.md", render_markdown(report, words) + extra_markdown)
     top = report["level"]
-    plots.plot_roc({lv: rs for lv, rs in by_level.items()}, out / "roc.png")
-    plots.plot_roc_by_method(by_level[top], out / "roc_by_method.png", title=f"{top} level")
+    plots.plot_roc({words.level(lv): rs for lv, rs in by_level.items()}, out / "roc.png")
+    plots.plot_roc_by_method(by_level[top], out / "roc_by_method.png",
+                             title=f"{words.level(top)} level")
     plots.plot_histogram(by_level[top], report["overall"]["threshold"], out / "score_histogram.png")
     plots.plot_confusion(report["overall"]["confusion_matrix"], out / "confusion_matrix.png")
-    plots.contact_sheet(report["mistakes"], out / "mistakes.png")
+    plots.contact_sheet(report["mistakes"], out / "mistakes.png", thumbnail=thumbnail)

@@ -45,70 +45,30 @@ class ExportResult:
     max_abs_diff: float
 
 
-@dataclass(frozen=True)
-class InputSpec:
-    """How one modality's model input looks: its shape from the preprocessing, its layout, and
-    realistic inputs for the parity check (default: standard normal, like normalised pixels)."""
+def _modality(prep: dict):
+    """The checkpoint's registered modality; a clear export error for an unknown one."""
+    from dfdetect.modalities import get_modality
 
-    shape: Callable[[dict], tuple[int, ...]]  # preprocessing -> one sample's shape (no batch)
-    layout: str
-    sample: Callable[[dict, int, int], torch.Tensor] | None = None  # (prep, batch, seed) -> batch
-
-
-def _clip_samples(prep: dict) -> int:
-    from dfdetect.data.audio import clip_samples
-
-    return clip_samples(prep)
-
-
-def _speech(prep: dict, batch: int, seed: int) -> torch.Tensor:
-    """(batch, T) speech-like windows at the checkpoint's rate: voiced syllables with quiet gaps,
-    where a log-spectrum front-end is most sensitive to how the STFT is computed."""
-    from dfdetect.data.audio import fixed_length, resample
-    from dfdetect.demo.audio import RATE, synth_speech
-
-    rng, n = np.random.default_rng([seed, batch]), _clip_samples(prep)
-    clips = [resample(synth_speech(n / int(prep["sample_rate"]), rng), RATE,
-                      int(prep["sample_rate"])) for _ in range(batch)]
-    return torch.from_numpy(np.stack([fixed_length(c, n) for c in clips]).astype(np.float32))
-
-
-#: per-modality model inputs, keyed by ``preprocessing["modality"]`` (a registered modality
-#: object may take this over: it only needs to answer ``example_input(prep)``)
-INPUT_SPECS: dict[str, InputSpec] = {
-    "image": InputSpec(lambda prep: (3, int(prep["image_size"]), int(prep["image_size"])),
-                       "NCHW, RGB, resized then normalised"),
-    "audio": InputSpec(lambda prep: (_clip_samples(prep),),
-                       "(batch, samples): mono float32 waveform at preprocessing.sample_rate, "
-                       "one scoring window of preprocessing.seconds; predict averages windows",
-                       sample=_speech),
-}
-
-
-def input_spec(prep: dict) -> InputSpec:
-    """The :class:`InputSpec` of a checkpoint's modality; a clear error for an unknown one."""
-    modality = prep.get("modality", "image")
-    if modality not in INPUT_SPECS:
-        raise ExportError(f"export: no input description for modality '{modality}' "
-                          f"(known: {', '.join(sorted(INPUT_SPECS))})")
-    return INPUT_SPECS[modality]
+    name = prep.get("modality", "image")
+    try:
+        return get_modality(name)
+    except Exception as e:  # unknown name: the registry's message lists the known ones
+        raise ExportError(f"export: no input description for modality '{name}' ({e})") from None
 
 
 def example_input(prep: dict) -> torch.Tensor:
-    """One example model input for a checkpoint's preprocessing: images (1, 3, S, S), audio
-    (1, T) with T = seconds * sample_rate (one scoring window)."""
-    return torch.zeros(1, *input_spec(prep).shape(prep))
+    """One example model input for a checkpoint's preprocessing, from its modality: images
+    (1, 3, S, S), audio (1, T) with T = seconds * sample_rate (one scoring window)."""
+    return _modality(prep).example_input(prep, 1, torch.Generator().manual_seed(0))
 
 
 def sample_inputs(meta: dict, batch_sizes=(1, 3), seed: int = 0) -> list[torch.Tensor]:
-    """Parity-check inputs shaped like :func:`example_input` at each batch size: the modality's
-    own samples (speech-like audio) or standard normal ones (normalised pixels)."""
+    """Parity-check inputs from the modality's ``example_input`` at each batch size (images:
+    standard normal, like normalised pixels; audio: speech-like windows with quiet gaps)."""
     prep = meta["preprocessing"]
-    spec, shape = input_spec(prep), example_input(prep).shape[1:]
-    if spec.sample is not None:
-        return [spec.sample(prep, b, seed) for b in batch_sizes]
+    modality = _modality(prep)
     g = torch.Generator().manual_seed(seed)
-    return [torch.randn(b, *shape, generator=g) for b in batch_sizes]
+    return [modality.example_input(prep, b, g) for b in batch_sizes]
 
 
 @EXPORTERS.register("onnx")
@@ -163,7 +123,8 @@ def _metadata(meta: dict, cfg: ExportConfig, diff: float) -> dict:
             "threshold_source": meta.get("threshold_source", "checkpoint"),
             "input": {"name": "input",
                       "shape": ["batch", *example_input(meta["preprocessing"]).shape[1:]],
-                      "dtype": "float32", "layout": input_spec(meta["preprocessing"]).layout},
+                      "dtype": "float32",
+                      "layout": _modality(meta["preprocessing"]).input_layout},
             "output": {"name": "logits", "shape": ["batch", 2], "classes": ["real", "fake"]},
             "parity_max_abs_diff": diff, "dfdetect_version": meta.get("dfdetect_version")}
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dfdetect.config.schema import PredictConfig
-from dfdetect.data.adapters import IMAGE_EXTS, VIDEO_EXTS
 from dfdetect.inference.predictor import list_media
 from dfdetect.inference.writers import writer_for
+from dfdetect.modalities import get_modality, modality_of_file, scored_extensions
 
 log = logging.getLogger(__name__)
 
@@ -37,38 +37,40 @@ class PredictResult:
 
 @dataclass
 class Item:
-    """One input: its id in the submission, its file, and whether it is a video."""
+    """One input: its id in the submission, its file, and whether it is scored per frame
+    (a video: face crops of sampled frames, aggregated)."""
 
     id: str
     path: str
     video: bool = False
 
 
-def _is_video(path: str, modality: str = "") -> bool:
-    return modality == "video" or (modality in ("", "video") and
-                                   Path(path).suffix.lower() in VIDEO_EXTS)
+def _is_video(path: str) -> bool:
+    """Whether the file's modality is scored per frame (face crops, aggregated per video)."""
+    modality = modality_of_file(path)
+    return bool(modality and modality.per_frame)
 
 
 def media_extensions(preprocessing: dict) -> frozenset[str]:
-    """What a folder input lists for this checkpoint: its handler's ``extensions`` (audio), else
-    images and videos."""
-    from dfdetect.data.modality import get_handler
-
-    handler = get_handler(preprocessing.get("modality", "image"))
-    return frozenset(getattr(handler, "extensions", IMAGE_EXTS | VIDEO_EXTS))
+    """What a folder input lists for this checkpoint: the extensions of every modality that
+    trains as the checkpoint's (an image checkpoint: images and videos; audio: audio)."""
+    return scored_extensions(get_modality(preprocessing.get("modality", "image")))
 
 
-def resolve_inputs(cfg: PredictConfig, exts=IMAGE_EXTS | VIDEO_EXTS) -> list[Item]:
-    """Items for a file, a folder (recursive, files with ``exts``) or a manifest / labels CSV."""
+def resolve_inputs(cfg: PredictConfig, exts=None) -> list[Item]:
+    """Items for a file, a folder (recursive, files with ``exts``; default: what an image
+    checkpoint scores) or a manifest / labels CSV."""
     src = Path(cfg.input).expanduser()
     if not cfg.input:
         raise InputError("no input given: pass input=<image, video, folder or manifest.csv>")
+    exts = media_extensions({}) if exts is None else exts
     if src.is_file() and src.suffix.lower() == ".csv":
         from dfdetect.data.load import open_dataset
 
         m = open_dataset(str(src), check_files=False)
         m = m.where(split=cfg.split) if cfg.split else m
-        return [Item(s.id, str(m.resolve(s)), s.modality == "video") for s in m.samples]
+        return [Item(s.id, str(m.resolve(s)), get_modality(s.modality).per_frame)
+                for s in m.samples]
     if src.is_file():
         return [Item(src.name, str(src), _is_video(str(src)))]
     if src.is_dir():

@@ -3,7 +3,7 @@
 Every input gets a :class:`Prediction`: a score (probability of fake) or, when it cannot be read,
 ``status="error"`` with the reason. A failed file is never given a silent score.
 
-A handler with a ``score_transform`` (audio) turns one file into several windows (W, ...); the
+A modality with a ``score_transform`` (audio) turns one file into several windows (W, ...); the
 file's score is the mean of its windows' scores, which are kept in ``Prediction.windows``.
 
 Example::
@@ -25,8 +25,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from dfdetect.checkpoint import load_checkpoint
-from dfdetect.data.image import DecodeError
-from dfdetect.data.modality import get_handler
+from dfdetect.data.media import DecodeError
+from dfdetect.modalities import get_modality
 from dfdetect.training.device import resolve_device
 
 log = logging.getLogger(__name__)
@@ -40,17 +40,17 @@ class Prediction:
     score: float | None
     status: str = "ok"  # ok | error
     error: str = ""
-    windows: list[float] = field(default_factory=list)  # per-window scores (windowed handlers)
+    windows: list[float] = field(default_factory=list)  # per-window scores (windowed modalities)
 
 
 class _Files(Dataset):
     """Decode -> optional perturbation of the decoded array -> the checkpoint's transform."""
 
-    def __init__(self, paths: Sequence[str], handler, preprocessing: dict,
+    def __init__(self, paths: Sequence[str], modality, preprocessing: dict,
                  perturb: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
-        self.paths, self.handler, self.prep = list(paths), handler, preprocessing
-        windowed = getattr(handler, "score_transform", None)
-        self.transform = (windowed or handler.eval_transform)(preprocessing)
+        self.paths, self.modality, self.prep = list(paths), modality, preprocessing
+        windowed = modality.score_transform
+        self.transform = (windowed or modality.eval_transform)(preprocessing)
         self.windowed = windowed is not None
         self.perturb = perturb
 
@@ -59,7 +59,7 @@ class _Files(Dataset):
 
     def __getitem__(self, i: int) -> tuple[int, torch.Tensor | None, str]:
         try:
-            raw = self.handler.load(self.paths[i], self.prep)
+            raw = self.modality.load(self.paths[i], self.prep)
             if self.perturb is not None:
                 raw = self.perturb(raw)
             x = self.transform(raw)
@@ -92,7 +92,7 @@ class Predictor:
         self.device = device
         self.batch_size = batch_size
         self.num_workers = num_workers
-        self.handler = get_handler(meta["preprocessing"].get("modality", "image"))
+        self.modality = get_modality(meta["preprocessing"].get("modality", "image"))
         self.perturb: Callable[[np.ndarray], np.ndarray] | None = None
 
     def forward(self, images: torch.Tensor) -> list[float]:
@@ -103,7 +103,7 @@ class Predictor:
     @torch.inference_mode()
     def score_arrays(self, arrays: Sequence[np.ndarray]) -> list[float]:
         """P(fake) for decoded (H, W, 3) uint8 RGB arrays (video face crops), in order."""
-        transform = self.handler.eval_transform(self.meta["preprocessing"])
+        transform = self.modality.eval_transform(self.meta["preprocessing"])
         out: list[float] = []
         for start in range(0, len(arrays), self.batch_size):
             chunk = arrays[start:start + self.batch_size]
@@ -131,7 +131,7 @@ class Predictor:
     def score(self, paths: Iterable[str | os.PathLike], progress=None) -> Iterator[Prediction]:
         """Yield one Prediction per path, in input order within each batch."""
         names = [str(p) for p in paths]
-        loader = DataLoader(_Files(names, self.handler, self.meta["preprocessing"], self.perturb),
+        loader = DataLoader(_Files(names, self.modality, self.meta["preprocessing"], self.perturb),
                             batch_size=self.batch_size,
                             num_workers=self.num_workers, collate_fn=_collate)
         for idx, counts, views, bad in loader:

@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from dfdetect.data.image import DecodeError
+from dfdetect.data.media import DecodeError
 from dfdetect.metrics.aggregate import aggregate, aggregation
 
 log = logging.getLogger(__name__)

@@ -137,8 +137,8 @@ def _build_model(cfg: TrainConfig):
     return model, kwargs
 
 
-def _datamodule(cfg: TrainConfig, manifests: list, extra: list, prep: dict, plan: DevicePlan,
-                failures: FailureLog, echo: Callable):
+def _datamodule(cfg: TrainConfig, manifests: list, extra: list, modality, prep: dict,
+                plan: DevicePlan, failures: FailureLog, echo: Callable):
     from dfdetect.data.datamodule import DetectorDataModule
     from dfdetect.data.sbi import build_pseudo_fakes, landmarks_of
 
@@ -152,7 +152,7 @@ def _datamodule(cfg: TrainConfig, manifests: list, extra: list, prep: dict, plan
              + (f"{missing} have no landmarks (lm1_x..lm5_y), their blend masks are ellipses "
                 "inside the face box" if missing else "all have landmarks"))
     return DetectorDataModule(
-        manifests, prep, batch_size=d.batch_size or plan.batch_size,
+        manifests, prep, modality=modality, batch_size=d.batch_size or plan.batch_size,
         num_workers=plan.num_workers if d.num_workers < 0 else d.num_workers,
         train_split=d.train_split, val_split=d.val_split,
         augment=cfg.augment if d.augment else False, failures=failures,
@@ -173,7 +173,7 @@ def _callbacks(cfg: TrainConfig, plan: DevicePlan, run_dir: Path, dm, describe, 
     after_save = mirror.request if mirror else (lambda: None)
     ckpt = DetectorCheckpoint(run_dir, t.monitor, describe, echo, after_save,
                               lambda: device_stats(plan.accelerator))
-    cbs: list = [ValidationEER(), ckpt]  # val/eer: the audio default for selection
+    cbs: list = [ValidationEER(), ckpt]  # val/eer: e.g. the audio modality's default monitor
     if t.patience > 0:
         mode = "min" if t.monitor.endswith(("loss", "eer")) else "max"
         cbs.append(EarlyStopping(t.monitor, patience=t.patience, mode=mode))
@@ -243,14 +243,17 @@ def _fit(trainer, module, dm, resume_from, mirror, cfg: TrainConfig, run_dir: Pa
             mirror.close()
 
 
-def _modality_defaults(cfg: TrainConfig, modality: str, echo: Callable) -> TrainConfig:
-    """Audio selects checkpoints by validation EER (the anti-spoofing convention) unless the
-    user chose a monitor; the returned copy is what config.yaml records."""
-    if modality != "audio" or cfg.trainer.monitor != TrainerConfig().monitor:
+def _modality_defaults(cfg: TrainConfig, modality, echo: Callable) -> TrainConfig:
+    """The modality's ``default_monitor`` (audio: val/eer, the anti-spoofing convention) unless
+    the user chose a monitor; the returned copy is what config.yaml records."""
+    wanted = modality.default_monitor
+    chosen = cfg.trainer.monitor != TrainerConfig().monitor  # the user's choice stays
+    if not wanted or chosen or wanted == cfg.trainer.monitor:
         return cfg
     cfg = copy.deepcopy(cfg)
-    cfg.trainer.monitor = "val/eer"
-    echo("Audio data: checkpoints are chosen by val/eer (set monitor= to change)")
+    cfg.trainer.monitor = wanted
+    echo(f"{modality.name.capitalize()} data: checkpoints are chosen by {wanted} "
+         "(set monitor= to change)")
     return cfg
 
 
@@ -258,8 +261,8 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     """Train a detector as ``cfg`` says; returns the run folder and checkpoint paths."""
     import lightning as L
 
-    from dfdetect.data.modality import get_handler, manifest_modality
     from dfdetect.losses import build_loss
+    from dfdetect.modalities import manifest_modality
     from dfdetect.preprocess.video import with_crop_settings
     from dfdetect.training.backup import BackupMirror
     from dfdetect.training.loggers import build_loggers
@@ -279,10 +282,10 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
         os.environ[RUN_DIR_ENV] = str(run_dir)
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model, model_kwargs = _build_model(cfg)
-    prep = get_handler(modality).preprocessing(cfg.data, model)
+    prep = modality.preprocessing(cfg.data, model)
     prep = with_crop_settings(prep, [s for m in manifests for s in m.samples], echo)  # issue 9
     failures = FailureLog(run_dir / "failures.csv")
-    dm = _datamodule(cfg, manifests, extra, prep, plan, failures, echo)
+    dm = _datamodule(cfg, manifests, extra, modality, prep, plan, failures, echo)
     echo(f"Data: {', '.join(m.name for m in manifests)} · {len(dm.train_set)} train / "
          f"{len(dm.val_set)} val samples · validation sets {', '.join(dm.val_names)} "
          f"· run folder {run_dir}")

@@ -1,0 +1,72 @@
+"""Images, and the face crops (``frame`` rows) that video preparation writes.
+
+Decoding is :func:`dfdetect.data.image.load_image`; the pipelines are
+:mod:`dfdetect.data.transforms` (albumentations, seeded per training draw).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from dfdetect.data.adapters import IMAGE_EXTS
+from dfdetect.modalities.base import MODALITIES, Modality
+
+
+@MODALITIES.register("image")
+class ImageModality(Modality):
+    """Still images: PIL decoding, albumentations pipelines, JPEG / blur / resize sweep."""
+
+    name = "image"
+    extensions = IMAGE_EXTS
+    perturbations = ("jpeg", "blur", "resize")
+    model_hint = ("pick an image model (timm:<name>, dual_branch, swin, xception; see "
+                  "`dfdetect models`)")
+
+    @property
+    def trains_as(self) -> str:
+        return "image"
+
+    def preprocessing(self, data_cfg, model) -> dict:
+        from dfdetect.models import preprocessing_of
+
+        self.check_model(model)
+        return {"modality": self.trains_as, "image_size": int(data_cfg.image_size),
+                **preprocessing_of(model)}
+
+    def load(self, path, preprocessing: dict | None = None):
+        from dfdetect.data.image import load_image
+
+        return load_image(path)  # (H, W, 3) uint8 RGB
+
+    def train_transform(self, preprocessing: dict, augment) -> Callable:
+        from dfdetect.data.transforms import train_transform
+
+        return train_transform(preprocessing, augment)
+
+    def eval_transform(self, preprocessing: dict) -> Callable:
+        from dfdetect.data.transforms import eval_transform
+
+        return eval_transform(preprocessing)
+
+    input_layout = "NCHW, RGB, resized then normalised"
+
+    def example_input(self, preprocessing: dict, batch: int = 1, generator=None):
+        import torch
+
+        size = int(preprocessing["image_size"])
+        return torch.randn(batch, 3, size, size, generator=generator)  # (B, 3, S, S)
+
+    def thumbnail(self, path, preprocessing: dict, size: int):
+        from PIL import Image, ImageOps
+
+        with Image.open(path) as im:
+            return ImageOps.contain(im.convert("RGB"), (size, size))
+
+
+@MODALITIES.register("frame")
+class FrameModality(ImageModality):
+    """Face crops of prepared videos: images that evaluation groups back into videos."""
+
+    name = "frame"
+    extensions = frozenset()  # written by prepare, never listed from a folder
+    video_level = True
+    perturbations = ("h264", "jpeg", "blur", "resize")  # crops of videos: H.264 first

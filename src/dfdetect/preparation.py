@@ -1,0 +1,60 @@
+"""``prepare``: adapter -> group-aware split -> each modality's prepare step -> manifest.
+
+The steps: the adapter ``cfg.data`` lists the dataset (splits from its official lists, else a
+group-aware split made here, before any sharding so every shard agrees); then every modality
+present prepares its own rows (:meth:`~dfdetect.modalities.base.Modality.prepare`: videos
+become face crops, audio becomes cached mono clips, images stay as they are); the result is
+validated and written.
+
+Example::
+
+    manifest = prepare(PrepareConfig(data="folder", root="/data/faces", out="prepared/"))
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from dfdetect.config.schema import PrepareConfig
+from dfdetect.data.adapters import ADAPTERS, build_manifest
+from dfdetect.data.manifest import (Manifest, ManifestError, group_split, parse_ratios,
+                                    validate, write_manifest)
+from dfdetect.modalities import get_modality
+
+
+def output_path(cfg: PrepareConfig) -> Path:
+    """The manifest to write: ``out`` (a .csv, or a folder -> folder/manifest.csv), else
+    ``manifest.csv`` beside the dataset."""
+    if cfg.out:
+        out = Path(cfg.out)
+        return out if out.suffix == ".csv" else out / "manifest.csv"
+    root = Path(cfg.root)
+    return (root if root.is_dir() else root.parent) / "manifest.csv"
+
+
+def prepare(cfg: PrepareConfig, echo=print) -> Manifest:
+    """Build the manifest with adapter ``cfg.data``, prepare every modality's rows, write it."""
+    if not cfg.root:
+        raise ManifestError("prepare needs root=<dataset folder or labels CSV>")
+    manifest = build_manifest(cfg.data, cfg.root, real_label=cfg.real_label,
+                              fake_label=cfg.fake_label, compression=cfg.compression,
+                              official_split=cfg.official_split, protocol=cfg.protocol,
+                              track=cfg.track)
+    if any(not s.split for s in manifest.samples):
+        manifest.samples = group_split(manifest.samples, parse_ratios(cfg.split_ratio), cfg.seed)
+    out = output_path(cfg)
+    for name in sorted({s.modality for s in manifest.samples}):
+        manifest, out = get_modality(name).prepare(manifest, cfg, out, echo)
+    validate(manifest, check_files=cfg.check_files)
+    write_manifest(manifest, out)
+    groups = {s.group for s in manifest.samples if s.group}
+    echo(f"Wrote {out}: {len(manifest)} samples, {len(groups)} groups; per split "
+         f"{ {k: v for k, v in sorted(manifest.counts().items())} }")
+    return manifest
+
+
+def adapter_names() -> list[str]:
+    """Names accepted by ``data=``."""
+    from dfdetect.data.adapters import _load_builtin
+
+    _load_builtin()
+    return ADAPTERS.names()
