@@ -93,7 +93,7 @@ def test_sbi_on_prepared_crops_uses_the_landmark_hull(tmp_path) -> None:
     from dfdetect.config.schema import PrepareConfig
     from dfdetect.data.image import load_image
     from dfdetect.data.manifest import read_manifest
-    from dfdetect.data.prepare import prepare
+    from dfdetect.preparation import prepare
     from dfdetect.demo.clips import astronaut_face, moving_face_frames, write_video
 
     face = astronaut_face()

@@ -10,7 +10,7 @@ import pytest
 from dfdetect.config.schema import PrepareConfig
 from dfdetect.data.doctor import doctor
 from dfdetect.data.manifest import Manifest, Sample, read_manifest, write_manifest
-from dfdetect.data.prepare import prepare
+from dfdetect.preparation import prepare
 
 SOURCES = ["000", "001", "002", "003", "004", "005"]
 FAKES = ["Deepfakes/000_003", "FaceSwap/000_003", "Deepfakes/001_002", "FaceSwap/002_001",

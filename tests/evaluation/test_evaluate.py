@@ -180,7 +180,7 @@ def test_labels_csv_extra_column_survives_prepare_and_breaks_down_evaluate(make_
     from dfdetect.config.loader import ConfigError
     from dfdetect.config.schema import PrepareConfig
     from dfdetect.data.manifest import read_manifest
-    from dfdetect.data.prepare import prepare
+    from dfdetect.preparation import prepare
 
     rng = np.random.default_rng(0)
     lines = ["path,label,generator,difficulty"]

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     from dfdetect.config.schema import PrepareConfig
-    from dfdetect.data.prepare import prepare
+    from dfdetect.preparation import prepare
     from dfdetect.demo.clips import astronaut_face, moving_face_frames, write_video
 
     root = tmp_path_factory.mktemp("crop_settings")

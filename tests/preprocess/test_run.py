@@ -1,4 +1,4 @@
-"""Tests for the video prepare driver (dfdetect.preprocess.run via dfdetect.data.prepare):
+"""Tests for the video prepare driver (dfdetect.preprocess.run via dfdetect.preparation):
 crop rows, every failure kind, resume, shard + merge, workers, and the all-failed exit."""
 from __future__ import annotations
 
