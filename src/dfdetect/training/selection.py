@@ -60,6 +60,7 @@ def check_monitor(monitor: str, val_names: list[str] | tuple[str, ...] | None = 
         choices += monitor_names((where,))
     near = difflib.get_close_matches(monitor, choices, n=1, cutoff=0.5)
     tip = f"; did you mean '{near[0]}'?" if near else ""
+    sets = f"one of {', '.join(val_names)}" if val_names else "val or val_<extra_val name>"
     raise ConfigError(f"monitor={monitor}: not a validation metric{tip} (checkpoint selection "
-                      f"reads <set>/<metric> with <set> = val or val_<extra_val name> and "
-                      f"<metric> one of {', '.join(SELECTION_METRICS)})")
+                      f"reads <set>/<metric>, <set> {sets} and <metric> one of "
+                      f"{', '.join(SELECTION_METRICS)})")
