@@ -38,11 +38,32 @@ class EvalResult:
         return self.report["overall"]
 
 
+def data_key(data: str) -> str:
+    """``<data name>-<8 hex of the resolved path>``: two manifests never share a report folder."""
+    import hashlib
+    import re
+
+    p = Path(data).expanduser().resolve()
+    stem = p.parent.name if p.suffix and p.stem == "manifest" else (p.stem or p.name)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_") or "data"
+    return f"{name}-{hashlib.sha1(str(p).encode()).hexdigest()[:8]}"
+
+
 def _out_dir(cfg: EvaluateConfig) -> Path:
+    """``out=``, else ``<checkpoint folder>/eval/<data key>/<split>``; an existing report there
+    is refused unless ``overwrite=true`` (checked before any scoring)."""
+    from dfdetect.config.loader import ConfigError
+
     if cfg.out:
-        return Path(cfg.out)
-    first = parse_ckpt_spec(cfg.ckpt)[0][0]
-    return Path(first).resolve().parent / "eval" / (cfg.split or "all")
+        out, key = Path(cfg.out), "out="
+    else:
+        first = parse_ckpt_spec(cfg.ckpt)[0][0]
+        sub = f"{data_key(cfg.data)}/{cfg.split or 'all'}"
+        out, key = Path(first).resolve().parent / "eval" / sub, f"data and split ({sub})"
+    if not cfg.overwrite and any((out / f).exists() for f in ("metrics.json", "report.md")):
+        raise ConfigError(f"{out} already holds a report (folder chosen by {key}); pass "
+                          "overwrite=true to replace it, or out=<another folder>")
+    return out
 
 
 def score_manifest(manifest: Manifest, scorer) -> list[dict]:
@@ -83,7 +104,19 @@ def _thresholds(cfg: EvaluateConfig, manifest: Manifest, scorer, videos: bool) -
             val_levels = _level_rows(score_manifest(val, scorer), videos, cfg)
     names = ("frame", "video") if videos else ("frame",)
     return {lv: L.pick_threshold(val_levels.get(lv), cfg.threshold_rule, cfg.threshold,
-                                 scorer.threshold, split) for lv in names}
+                                 scorer.threshold, split, threshold_origin(scorer))
+            for lv in names}
+
+
+def threshold_origin(scorer) -> str:
+    """Where the scorer's stored threshold was chosen ('' when a member holds only a default)."""
+    metas = [m.meta for m in getattr(scorer, "members", [scorer])]
+    origins = [str(m.get("threshold_source") or "") for m in metas]
+    if not all(o and o != "checkpoint" for o in origins):  # "checkpoint": an export's default
+        return ""
+    if len(metas) == 1:
+        return origins[0]
+    return "; ".join(f"{m.get('path')}: {o}" for m, o in zip(metas, origins))
 
 
 def _robustness(cfg: EvaluateConfig, subset: Manifest, scorer, videos: bool) -> list[dict]:
@@ -138,6 +171,7 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
     """Metrics, report.md, metrics.json, predictions.csv and plots for one split."""
     if cfg.save_threshold:
         _writable_checkpoint(cfg)
+    out = _out_dir(cfg)
     manifest, subset = _open_subset(cfg)
     videos = L.has_videos(subset.samples)
     scorer = build_scorer(cfg.ckpt, cfg.backend, cfg.device, cfg.batch_size, cfg.num_workers)
@@ -158,7 +192,6 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
                                          cfg.mistakes),
                    "failures": [{"path": r["path"], "reason": r["error"]} for r in rows
                                 if r["status"] != "ok"]})
-    out = _out_dir(cfg)
     # audio checkpoints add report["audio"] (EER, minDCF, t-DCF, per attack) and a DET plot
     audio_md = audio_section(report, by_level["frame"], scorer.meta, cfg, out)
     write_report(report, rows, by_level, out, extra_markdown=audio_md)
@@ -184,7 +217,7 @@ def save_threshold(cfg: EvaluateConfig, threshold: dict, level: str) -> str:
     from dfdetect.checkpoint import read_checkpoint, save_checkpoint
 
     path = _writable_checkpoint(cfg)
-    if threshold["source"] == "given" or threshold["source"].startswith("checkpoint"):
+    if not threshold["split"]:  # given, the checkpoint's own, or the default: nothing chosen
         return f"save_threshold: nothing to save (threshold {threshold['source']})"
     ckpt = read_checkpoint(path)
     ckpt["threshold"] = float(threshold["value"])
@@ -200,7 +233,11 @@ def summary_line(report: dict, out: Path) -> str:
 
     m, ci = report["overall"], report["ci"].get("auc", {})
     band = f" [{f(ci.get('low'))}, {f(ci.get('high'))}]" if ci.get("low") is not None else ""
-    return (f"Evaluated {report['rows'] - report['failed']}/{report['rows']} rows of split "
+    if ci.get("low") is None and ci.get("reason"):
+        band = f" [interval not estimated: {ci['reason']}]"
+    loud = ("WARNING: the decision threshold is a DEFAULT 0.5, not chosen on any data · "
+            if report["threshold_source"].startswith("DEFAULT") else "")
+    return (f"{loud}Evaluated {report['rows'] - report['failed']}/{report['rows']} rows of split "
             f"'{report['split']}' ({report['level']} level, {m['n']} units): AUC {f(m['auc'])}"
             f"{band} · EER {f(m['eer'])} · accuracy {f(m['accuracy'])} · macro F1 "
             f"{f(m['f1_macro'])} at threshold {m['threshold']:.4f} "

@@ -29,9 +29,32 @@ def write_json(metrics: dict, path: Path) -> Path:
 
 def _ci(block: dict, key: str) -> str:
     c = block["ci"].get(key)
-    if not c or c["low"] is None:
+    if not c:
         return ""
+    if c["low"] is None:
+        return "not estimated"
     return f"[{c['low']:.4f}, {c['high']:.4f}]"
+
+
+def ci_note(block: dict) -> str:
+    """How the 95 % intervals were made, or why there are none (never a zero-width one)."""
+    if not block["ci"]:
+        return "no 95 % intervals (bootstrap=0)"
+    reasons = {c.get("reason") for c in block["ci"].values() if c["n"] == 0}
+    if reasons - {None}:
+        return (f"95 % interval not estimated: {sorted(reasons - {None})[0]}; the bootstrap "
+                "resamples whole videos / identities")
+    return f"95 % CI by bootstrap over {block['units']} videos / identities"
+
+
+def threshold_text(thr: dict, data: str) -> str:
+    """Where the threshold came from: given, chosen on which split by which rule, or stored."""
+    if thr["split"]:
+        return (f"{thr['value']:.4f}, chosen on split '{thr['split']}' of `{data}` by rule "
+                f"{thr['rule']} ({thr['source']})")
+    if thr["source"] == "given":
+        return f"{thr['value']:.4f}, given as threshold="
+    return f"{thr['value']:.4f} from {thr['source']}"
 
 
 def _level_section(name: str, block: dict, report: dict) -> list[str]:
@@ -39,8 +62,7 @@ def _level_section(name: str, block: dict, report: dict) -> list[str]:
     unit = "videos" if name == "video" else "rows (images or frames)"
     lines = [f"## {name.capitalize()} level", "",
              f"{m['n']} {unit} ({m['n_real']} real / {m['n_fake']} fake); threshold "
-             f"{thr['value']:.4f} from {thr['source']}; 95 % CI by bootstrap over "
-             f"{block['units']} videos / identities", "",
+             f"{threshold_text(thr, report['data'])}; {ci_note(block)}", "",
              "| metric | value | 95 % CI |", "|---|---|---|"]
     lines += [f"| {k} | {fmt_value(m[k])} | {_ci(block, k)} |" for k in HEADLINE]
     lines += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
@@ -94,6 +116,10 @@ def render_markdown(report: dict) -> str:
              f"frame scores (k={agg['k']}) · score = P(fake), fake when score ≥ threshold",
              f"- backend: {report['backend']} · models: "
              + ", ".join(f"`{m['path']}` ×{m['weight']:.2f}" for m in report["models"]), ""]
+    if any(b["threshold"]["source"].startswith("DEFAULT") for b in report["levels"].values()):
+        lines += ["> **Warning: the decision threshold is a DEFAULT 0.5, not chosen on any "
+                  "data.** Accuracy, F1 and the confusion matrix use it; choose one on a "
+                  "validation split (threshold_split=val) or pass threshold=.", ""]
     for name in ("video", "frame"):
         if name in report["levels"]:
             lines += _level_section(name, report["levels"][name], report)
