@@ -169,6 +169,9 @@ def _header(cfg: EvaluateConfig, rows: list[dict], videos: bool) -> dict:
 
 def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
     """Metrics, report.md, metrics.json, predictions.csv and plots for one split."""
+    from dfdetect.config.choices import check_choices
+
+    check_choices(cfg)  # configs built in Python too
     if cfg.save_threshold:
         _writable_checkpoint(cfg)
     out = _out_dir(cfg)

@@ -90,15 +90,17 @@ def choose_run_dir(cfg: TrainConfig) -> tuple[Path, Path | None]:
 
 
 def check_selection(cfg: TrainConfig) -> None:
-    """A test split never chooses anything: not checkpoints, early stopping or the schedule."""
-    d, t = cfg.data, cfg.trainer
+    """A test split never chooses anything: not checkpoints, early stopping or the schedule; and
+    every choice (model, optimiser, schedule, loss, sampling, loggers, monitor) is valid, also
+    for configs built in Python, before any run folder is made."""
+    d = cfg.data
     if d.val_split.strip().lower() == "test" or d.train_split.strip().lower() == "test":
         raise ConfigError("train_split/val_split=test: the test split is kept for the final "
                           "`dfdetect evaluate split=test`; it never picks checkpoints or stops "
                           "training. Use a val split (prepare makes one).")
-    from dfdetect.training.selection import check_monitor
+    from dfdetect.config.choices import check_choices
 
-    check_monitor(t.monitor, None if d.extra_val.strip() else ("val",))
+    check_choices(cfg)
 
 
 def _open_manifests(cfg: TrainConfig) -> tuple[list, list]:
