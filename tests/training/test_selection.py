@@ -105,6 +105,9 @@ def test_val_eer_is_the_primary_sets_eer_alone(tmp_path, one_torch_thread) -> No
     assert metrics["val/eer"] == pytest.approx(expected, abs=1e-6)
     assert metrics["val_easy/eer"] == pytest.approx(0.0, abs=1e-6)
     assert metrics["val/auc"] == pytest.approx(0.9375)  # 15 of 16 pairs ranked right
+    # the direction table names exactly what the module logs per validation set
+    logged = {k for k in metrics if k.startswith("val")}
+    assert logged == set(selection.monitor_names(["val", "val_easy"]))
 
 
 @pytest.mark.slow
