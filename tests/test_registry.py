@@ -124,3 +124,26 @@ def test_empty_registry() -> None:
     assert "x" not in r
     with pytest.raises(RegistryError, match="unknown empty 'x'"):
         r.build("x")
+
+
+def test_check_suggests_the_nearest_name_quoted_and_builds_nothing() -> None:
+    r: Registry = Registry("widget")
+    built = []
+    r.register("alpha")(lambda: built.append(1))
+    with pytest.raises(RegistryError, match="unknown widget 'alpah'; did you mean 'alpha'"):
+        r.check("alpah")
+    r.check("alpha")
+    assert built == []
+
+
+def test_check_asks_a_family_for_its_members() -> None:
+    r: Registry = Registry("widget")
+    r.register("fam:", members=lambda rest: None if rest in ("one", "two") else ["one", "two"])(
+        lambda name: name)
+    r.register("open:")(lambda name: name)  # a family that lists nothing accepts any member
+    r.check("fam:one")
+    r.check("open:anything")
+    with pytest.raises(RegistryError, match="did you mean 'fam:one'"):
+        r.check("fam:onee")
+    with pytest.raises(RegistryError, match="unknown widget 'famm:one'"):
+        r.check("famm:one")

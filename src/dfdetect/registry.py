@@ -35,15 +35,21 @@ class Registry(Generic[T]):
         self.kind = kind
         self._items: dict[str, Callable[..., T]] = {}
         self._prefixes: dict[str, Callable[..., T]] = {}
+        self._members: dict[str, Callable[[str], list[str] | None]] = {}
 
-    def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
-        """Decorator adding ``fn`` under ``name``. A name ending in ``:`` registers a family."""
+    def register(self, name: str, members: Callable[[str], list[str] | None] | None = None
+                 ) -> Callable[[Callable[..., T]], Callable[..., T]]:
+        """Decorator adding ``fn`` under ``name``. A name ending in ``:`` registers a family;
+        its ``members(rest)`` (optional) returns None when ``rest`` is a member, else the valid
+        member names to suggest from (``timm:`` asks timm), so :meth:`check` can refuse typos."""
 
         def deco(fn: Callable[..., T]) -> Callable[..., T]:
             table = self._prefixes if name.endswith(":") else self._items
             if name in table:
                 raise RegistryError(f"{self.kind} '{name}' is already registered")
             table[name] = fn
+            if members is not None:
+                self._members[name] = members
             return fn
 
         return deco
@@ -75,7 +81,29 @@ class Registry(Generic[T]):
             f"unknown {self.kind} '{name}'{tip} (available: {', '.join(self.names())})"
         )
 
+    def check(self, name: str) -> None:
+        """Raise RegistryError ("did you mean 'x'?") unless ``name`` would build; members of a
+        family are checked too when the family lists them. Nothing is built."""
+        prefix, sep, rest = name.partition(":")
+        family = f"{prefix}:" if sep and rest and f"{prefix}:" in self._prefixes else ""
+        if name in self._items or (family and family not in self._members):
+            return
+        if not family:
+            raise RegistryError(f"unknown {self.kind} '{name}'{_tip(name, self.names())} "
+                                f"(choose from: {', '.join(self.names())})")
+        valid = self._members[family](rest)
+        if valid is not None:
+            tip = _tip(rest, valid, family)
+            raise RegistryError(f"unknown {self.kind} '{name}': {family}<name> has no "
+                                f"'{rest}'{tip}")
+
     def build(self, name: str, **kwargs) -> T:
         """Create the object registered as ``name`` with ``kwargs``."""
         fn, implied = self.resolve(name)
         return fn(**implied, **kwargs)
+
+
+def _tip(name: str, valid: list[str], prefix: str = "") -> str:
+    """``; did you mean 'x'?`` for the nearest valid name, or nothing."""
+    near = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5)
+    return f"; did you mean '{prefix}{near[0]}'?" if near else ""

@@ -45,17 +45,35 @@ def test_grouping_widens_the_interval_for_correlated_frames() -> None:
 
 
 def test_rows_of_a_group_are_drawn_together() -> None:
-    # two groups: one all-real, one all-fake; any draw of a single group lacks a class,
-    # so only draws with both groups count for AUC (probability 1/2 per draw)
-    y, s, g = [0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9], ["a", "a", "b", "b"]
+    # five groups of two rows: two all-real, three all-fake. A draw of 5 groups lacks a class
+    # with probability 0.4^5 + 0.6^5 = 0.088, so ~365 of 400 draws count for AUC; drawing
+    # the 10 rows singly would lack a class far less often (0.4^10 + 0.6^10 = 0.006, ~398)
+    y = [0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
+    s = [0.1, 0.2, 0.15, 0.25, 0.8, 0.9, 0.7, 0.75, 0.85, 0.95]
+    g = ["a", "a", "b", "b", "c", "c", "d", "d", "e", "e"]
     ci = bootstrap_ci(y, s, g, n=400, seed=0)
-    assert 150 < ci["auc"]["n"] < 250
+    assert 340 < ci["auc"]["n"] < 385
     assert ci["auc"]["low"] == ci["auc"]["high"] == 1.0
     assert ci["accuracy"]["n"] == 400
 
 
+def test_fewer_than_five_groups_give_no_interval_and_a_reason() -> None:
+    # one video of 40 frames: resampling it 1000 times would give a zero-width "interval"
+    rng = np.random.default_rng(0)
+    y, s = np.r_[np.zeros(20), np.ones(20)], rng.random(40)
+    for groups in (1, 4):
+        ci = bootstrap_ci(y, s, np.arange(40) % groups, n=200, seed=0)
+        for key, c in ci.items():
+            assert c == {"low": None, "high": None, "n": 0,
+                         "reason": f"only {groups} group{'s' if groups > 1 else ''} "
+                                   "(at least 5 needed)"}, key
+    five = bootstrap_ci(y, s, np.arange(40) % 5, n=200, seed=0)
+    assert five["accuracy"]["n"] == 200 and five["accuracy"]["low"] is not None
+
+
 def test_too_few_replicates_give_none_and_bad_lengths_raise() -> None:
-    ci = bootstrap_ci([0, 1], [0.2, 0.8], ["a", "b"], n=5)
+    ci = bootstrap_ci([0, 1, 0, 1, 0], [0.2, 0.8, 0.3, 0.7, 0.1], list("abcde"), n=5)
     assert ci["auc"]["low"] is None and ci["auc"]["high"] is None
+    assert ci["auc"]["reason"].startswith("only")
     with pytest.raises(ValueError, match="same length"):
         bootstrap_ci([0, 1], [0.2, 0.8], ["a"], n=5)

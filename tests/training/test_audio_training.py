@@ -29,7 +29,7 @@ def test_train_with_val_eer_then_evaluate(speech, tmp_path):
     assert ckpt["preprocessing"] == {"modality": "audio", "sample_rate": 16000, "seconds": 0.5,
                                      "window_hop": 0.0, "trim_silence": False,
                                      "augment": "gain,noise,mask"}
-    assert 0.0 <= ckpt["metrics"]["val/eer"] <= 1.0  # logged by ValidationEER
+    assert 0.0 <= ckpt["metrics"]["val/eer"] <= 1.0  # logged per validation set by DetectorModule
     out = tmp_path / "eval"
     assert main(["evaluate", f"ckpt={runs / 'a' / 'best.ckpt'}", f"data={speech}", "split=test",
                  f"out={out}", "device=cpu", "num_workers=0"]) == 0

@@ -90,7 +90,7 @@ def test_a_test_split_never_selects(tmp_path) -> None:
     with pytest.raises(ConfigError, match="never picks checkpoints"):
         check_selection(cfg)
     cfg = _cfg(tmp_path, monitor="test/auc")
-    with pytest.raises(ConfigError, match="validation metrics only"):
+    with pytest.raises(ConfigError, match="test/auc: not a validation metric"):
         check_selection(cfg)
 
 

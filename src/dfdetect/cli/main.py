@@ -23,7 +23,7 @@ EXAMPLES = {
                 "  dfdetect predict ckpt=best.ckpt input=face.jpg out=one.csv columns=id,score\n"
                 "  dfdetect predict ckpt=best.ckpt input=videos/ out=scores.jsonl aggregation=max"),
     "compare": ("  dfdetect compare runs/a runs/b\n"
-                "  dfdetect compare runs/a/eval/test runs/b/eval/test level=video out=compare.md"),
+                "  dfdetect compare runs/a/eval runs/b/eval level=video out=compare.md"),
     "export": ("  dfdetect export ckpt=runs/demo/run/best.ckpt format=onnx\n"
                "  dfdetect predict ckpt=runs/demo/run/best.onnx backend=onnx input=photos/"),
     "prepare": ("  dfdetect prepare data=folder root=/data/faces out=data/faces/manifest.csv\n"

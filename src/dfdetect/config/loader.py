@@ -2,7 +2,9 @@
 
 Keys may be written in full (``trainer.epochs=5``), by their leaf name when it is unique
 (``epochs=5``), or by a short alias (``data=`` for ``data.manifest``, ``model=`` for
-``model.name``). An unknown key raises :class:`ConfigError` naming the nearest valid key.
+``model.name``). An unknown key raises :class:`ConfigError` naming the nearest valid key; so does
+an option naming an unknown choice (``scheduler=cosin``, ``model=timm:resnt18``, see
+:mod:`dfdetect.config.choices`), before any command does any work.
 
 Example::
 
@@ -141,8 +143,9 @@ def parse_overrides(items: Iterable[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def load_config(cls: type[C], overrides: Iterable[str] = ()) -> C:
-    """Defaults of ``cls``, then ``config=<yaml>`` (if given), then the other overrides."""
+def load_config(cls: type[C], overrides: Iterable[str] = (), check: bool = True) -> C:
+    """Defaults of ``cls``, then ``config=<yaml>`` (if given), then the other overrides; then
+    (``check``) every choice-valued option is checked against its registry."""
     cfg = cls()
     pairs = parse_overrides(overrides)
     for key, value in pairs:
@@ -155,6 +158,10 @@ def load_config(cls: type[C], overrides: Iterable[str] = ()) -> C:
         if key not in table:
             raise _unknown(key, list(table) + ["config"], "")
         _set(cfg, table[key], value, key)
+    if check:
+        from dfdetect.config.choices import check_choices
+
+        check_choices(cfg)
     return cfg
 
 

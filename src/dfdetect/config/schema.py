@@ -198,7 +198,10 @@ class EvaluateConfig:
     data: str = opt("", "manifest CSV (or real/fake folder) to score", "data/faces/manifest.csv")
     root: str = opt("", "folder the manifest's paths are relative to (default: its folder)")
     split: str = opt("test", "manifest split to evaluate; 'all' uses every row", "val")
-    out: str = opt("", "report folder (default: <checkpoint folder>/eval/<split>)")
+    out: str = opt("", "report folder (default: <checkpoint folder>/eval/<data name>-<hash of "
+                   "the data path>/<split>)")
+    overwrite: bool = opt(False, "replace the report already in the report folder (otherwise "
+                          "evaluate refuses to write over it)")
     threshold: float = opt(-1.0, "score above which a sample is fake; -1 chooses it on "
                            "threshold_split (or uses the checkpoint's when that is empty)", "0.5")
     threshold_split: str = opt("val", "split whose scores choose the decision threshold, applied "

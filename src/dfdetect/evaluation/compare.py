@@ -2,7 +2,7 @@
 
 Reads only the reports' ``metrics.json`` (stable keys), so runs evaluated on other machines or
 by older versions compare as long as the file is there. A run folder may hold several reports
-(``eval/test``, ``eval/val``): each becomes its own column.
+(``eval/<data>-<hash>/test``, ``.../val``): each becomes its own column.
 
 Example::
 

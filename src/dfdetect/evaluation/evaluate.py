@@ -38,11 +38,33 @@ class EvalResult:
         return self.report["overall"]
 
 
+def data_key(data: str) -> str:
+    """``<data name>-<8 hex of the resolved path>``: two manifests never share a report folder."""
+    import hashlib
+    import re
+
+    p = Path(data).expanduser().resolve()
+    stem = p.parent.name if p.suffix and p.stem == "manifest" else (p.stem or p.name)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_") or "data"
+    return f"{name}-{hashlib.sha1(str(p).encode()).hexdigest()[:8]}"
+
+
 def _out_dir(cfg: EvaluateConfig, split: str) -> Path:
+    """``out=``, else ``<checkpoint folder>/eval/<data key>/<split>`` (``all`` for an input
+    without splits); an existing report there is refused unless ``overwrite=true`` (checked
+    before any scoring)."""
+    from dfdetect.config.loader import ConfigError
+
     if cfg.out:
-        return Path(cfg.out)
-    first = parse_ckpt_spec(cfg.ckpt)[0][0]
-    return Path(first).resolve().parent / "eval" / (split or "all")
+        out, key = Path(cfg.out), "out="
+    else:
+        first = parse_ckpt_spec(cfg.ckpt)[0][0]
+        sub = f"{data_key(cfg.data)}/{split or 'all'}"
+        out, key = Path(first).resolve().parent / "eval" / sub, f"data and split ({sub})"
+    if not cfg.overwrite and any((out / f).exists() for f in ("metrics.json", "report.md")):
+        raise ConfigError(f"{out} already holds a report (folder chosen by {key}); pass "
+                          "overwrite=true to replace it, or out=<another folder>")
+    return out
 
 
 def column_value(sample: Sample, column: str) -> str:
@@ -104,7 +126,19 @@ def _thresholds(cfg: EvaluateConfig, manifest: Manifest, scorer, videos: bool) -
             val_levels = _level_rows(score_manifest(val, scorer), videos, cfg)
     names = ("frame", "video") if videos else ("frame",)
     return {lv: L.pick_threshold(val_levels.get(lv), cfg.threshold_rule, cfg.threshold,
-                                 scorer.threshold, split) for lv in names}
+                                 scorer.threshold, split, threshold_origin(scorer))
+            for lv in names}
+
+
+def threshold_origin(scorer) -> str:
+    """Where the scorer's stored threshold was chosen ('' when a member holds only a default)."""
+    metas = [m.meta for m in getattr(scorer, "members", [scorer])]
+    origins = [str(m.get("threshold_source") or "") for m in metas]
+    if not all(o and o != "checkpoint" for o in origins):  # "checkpoint": an export's default
+        return ""
+    if len(metas) == 1:
+        return origins[0]
+    return "; ".join(f"{m.get('path')}: {o}" for m, o in zip(metas, origins))
 
 
 def sweep_spec(spec: str, samples) -> str:
@@ -173,16 +207,20 @@ def _header(cfg: EvaluateConfig, rows: list[dict], videos: bool, split: str) -> 
 
 def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
     """Metrics, report.md, metrics.json, predictions.csv and plots for one split."""
+    from dfdetect.config.choices import check_choices
+
+    check_choices(cfg)  # configs built in Python too
     if cfg.save_threshold:
         _writable_checkpoint(cfg)
     manifest, subset, split = _open_subset(cfg)
+    out = _out_dir(cfg, split)
     by = by_columns(cfg, subset)
     videos = L.has_videos(subset.samples)
     scorer = build_scorer(cfg.ckpt, cfg.backend, cfg.device, cfg.batch_size, cfg.num_workers)
     if cfg.robustness:  # a sweep that does not fit the checkpoint fails before any scoring
         from dfdetect.evaluation.robustness import parse_sweep, sweep_preprocessing
 
-        parse_sweep(cfg.robustness, sweep_preprocessing(scorer.meta))
+        parse_sweep(sweep_spec(cfg.robustness, subset.samples), sweep_preprocessing(scorer.meta))
     rows = score_manifest(subset, scorer, by)
     if not _scored(rows):
         raise ManifestError(f"{cfg.data}: none of the {len(rows)} files could be scored "
@@ -201,7 +239,6 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
                                          cfg.mistakes),
                    "failures": [{"path": r["path"], "reason": r["error"]} for r in rows
                                 if r["status"] != "ok"]})
-    out = _out_dir(cfg, split)
     prep = scorer.meta["preprocessing"]
     modality = get_modality(prep.get("modality", "image"))
     # the modality's own part (audio: report["audio"] with EER, minDCF, t-DCF, per attack + DET)
@@ -230,7 +267,7 @@ def save_threshold(cfg: EvaluateConfig, threshold: dict, level: str) -> str:
     from dfdetect.checkpoint import read_checkpoint, save_checkpoint
 
     path = _writable_checkpoint(cfg)
-    if threshold["source"] == "given" or threshold["source"].startswith("checkpoint"):
+    if not threshold["split"]:  # given, the checkpoint's own, or the default: nothing chosen
         return f"save_threshold: nothing to save (threshold {threshold['source']})"
     ckpt = read_checkpoint(path)
     ckpt["threshold"] = float(threshold["value"])
@@ -246,7 +283,11 @@ def summary_line(report: dict, out: Path, words: ReportWords = ReportWords()) ->
 
     m, ci = report["overall"], report["ci"].get("auc", {})
     band = f" [{f(ci.get('low'))}, {f(ci.get('high'))}]" if ci.get("low") is not None else ""
-    return (f"Evaluated {report['rows'] - report['failed']}/{report['rows']} rows "
+    if ci.get("low") is None and ci.get("reason"):
+        band = f" [interval not estimated: {ci['reason']}]"
+    loud = ("WARNING: the decision threshold is a DEFAULT 0.5, not chosen on any data · "
+            if report["threshold_source"].startswith("DEFAULT") else "")
+    return (f"{loud}Evaluated {report['rows'] - report['failed']}/{report['rows']} rows "
             f"{scored_what(report)} ({words.level(report['level'])} level, {m['n']} units): "
             f"AUC {f(m['auc'])}"
             f"{band} · EER {f(m['eer'])} · accuracy {f(m['accuracy'])} · macro F1 "

@@ -62,8 +62,13 @@ def video_rows(rows: list[dict], strategy: str = "mean", k: int = 3) -> list[dic
 
 
 def pick_threshold(val_rows: list[dict] | None, rule: str, given: float, fallback: float,
-                   split: str) -> dict:
-    """``{"value", "source", "rule", "split"}``: given > chosen on ``split`` > the checkpoint's."""
+                   split: str, origin: str = "") -> dict:
+    """``{"value", "source", "rule", "split"}``: given > chosen on ``split`` > the checkpoint's.
+
+    ``origin`` says where the checkpoint's threshold was chosen (its ``threshold_source``); a
+    checkpoint without one holding 0.5 holds no chosen threshold, and the source then says, in
+    capitals, that 0.5 is a DEFAULT.
+    """
     if given >= 0:
         return {"value": float(given), "source": "given", "rule": "", "split": ""}
     if val_rows:
@@ -74,7 +79,18 @@ def pick_threshold(val_rows: list[dict] | None, rule: str, given: float, fallbac
         why = f"split '{split}' lacks a class"
     else:
         why = f"split '{split}' has no scored rows" if split else "no threshold_split"
-    return {"value": float(fallback), "source": f"checkpoint ({why})", "rule": "", "split": ""}
+    return {"value": float(fallback), "source": fallback_source(fallback, why, origin),
+            "rule": "", "split": ""}
+
+
+def fallback_source(value: float, why: str, origin: str) -> str:
+    """Source text of a threshold taken from the checkpoint(s), never overstating it."""
+    if origin:
+        return f"checkpoint ({why}; chosen earlier: {origin})"
+    if value == 0.5:
+        return (f"DEFAULT 0.5, not chosen on any data ({why}; the checkpoint holds no chosen "
+                "threshold: evaluate with a val split, save_threshold=true, or pass threshold=)")
+    return f"checkpoint ({why}; where it was chosen is not recorded)"
 
 
 def _subset(rows: list[dict], threshold: float) -> dict:

@@ -32,19 +32,41 @@ def write_json(metrics: dict, path: Path) -> Path:
 
 def _ci(block: dict, key: str) -> str:
     c = block["ci"].get(key)
-    if not c or c["low"] is None:
+    if not c:
         return ""
+    if c["low"] is None:
+        return "not estimated"
     return f"[{c['low']:.4f}, {c['high']:.4f}]"
 
 
-def _level_section(name: str, block: dict, words: ReportWords) -> list[str]:
+def ci_note(block: dict, words: ReportWords = IMAGE_WORDS) -> str:
+    """How the 95 % intervals were made, or why there are none (never a zero-width one)."""
+    if not block["ci"]:
+        return "no 95 % intervals (bootstrap=0)"
+    reasons = {c.get("reason") for c in block["ci"].values() if c["n"] == 0}
+    if reasons - {None}:
+        return (f"95 % interval not estimated: {sorted(reasons - {None})[0]}; the bootstrap "
+                f"resamples whole {words.units}")
+    return f"95 % CI by bootstrap over {block['units']} {words.units}"
+
+
+def threshold_text(thr: dict, data: str) -> str:
+    """Where the threshold came from: given, chosen on which split by which rule, or stored."""
+    if thr["split"]:
+        return (f"{thr['value']:.4f}, chosen on split '{thr['split']}' of `{data}` by rule "
+                f"{thr['rule']} ({thr['source']})")
+    if thr["source"] == "given":
+        return f"{thr['value']:.4f}, given as threshold="
+    return f"{thr['value']:.4f} from {thr['source']}"
+
+
+def _level_section(name: str, block: dict, report: dict, words: ReportWords) -> list[str]:
     m, thr = block["metrics"], block["threshold"]
     title = words.level(name)
     unit = words.rows if name == "frame" else f"{title}s"
     lines = [f"## {title.capitalize()} level", "",
              f"{m['n']} {unit} ({m['n_real']} real / {m['n_fake']} fake); threshold "
-             f"{thr['value']:.4f} from {thr['source']}; 95 % CI by bootstrap over "
-             f"{block['units']} {words.units}", "",
+             f"{threshold_text(thr, report['data'])}; {ci_note(block, words)}", "",
              "| metric | value | 95 % CI |", "|---|---|---|"]
     lines += [f"| {k} | {fmt_value(m[k])} | {_ci(block, k)} |" for k in HEADLINE]
     lines += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
@@ -114,9 +136,13 @@ def render_markdown(report: dict, words: ReportWords = IMAGE_WORDS) -> str:
              "fake when score ≥ threshold",
              f"- backend: {report['backend']} · models: "
              + ", ".join(f"`{m['path']}` ×{m['weight']:.2f}" for m in report["models"]), ""]
+    if any(b["threshold"]["source"].startswith("DEFAULT") for b in report["levels"].values()):
+        lines += ["> **Warning: the decision threshold is a DEFAULT 0.5, not chosen on any "
+                  "data.** Accuracy, F1 and the confusion matrix use it; choose one on a "
+                  "validation split (threshold_split=val) or pass threshold=.", ""]
     for name in ("video", "frame"):
         if name in report["levels"]:
-            lines += _level_section(name, report["levels"][name], words)
+            lines += _level_section(name, report["levels"][name], report, words)
     lines += _extras(report, words)
     lines += ["Plots: `roc.png`, `roc_by_method.png`, `score_histogram.png`, "
               "`confusion_matrix.png`, `mistakes.png`. Per-row scores: `predictions.csv`"

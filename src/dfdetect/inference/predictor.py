@@ -116,8 +116,8 @@ class Predictor:
     def from_checkpoint(cls, ckpt: str | os.PathLike, device: str = "auto", batch_size: int = 0,
                         num_workers: int = -1) -> "Predictor":
         """Load ``ckpt`` on the chosen device with device-aware loader defaults."""
-        plan = resolve_device(device)
-        log.info(plan.message)
+        plan = resolve_device(device, precision="32")  # scoring runs in fp32 (no autocast)
+        log.info(plan.message + " · inference in fp32")
         model, meta = load_checkpoint(ckpt)
         return cls(model, meta, plan.torch_device, batch_size or plan.batch_size * 2,
                    plan.num_workers if num_workers < 0 else num_workers)

@@ -6,6 +6,10 @@ too narrow. We draw groups with replacement, keep every row of a drawn group, re
 metric, and report the percentile interval. Replicates that lack a class are skipped for the
 metrics that need both classes, and the number used is reported.
 
+With fewer than :data:`MIN_GROUPS` groups there is no interval to speak of (one video resampled
+a thousand times gives a zero-width "interval" around its own value), so none is computed: every
+metric gets ``low = high = None`` and a ``reason`` that the report prints instead.
+
 Example::
 
     ci = bootstrap_ci(labels, scores, groups, threshold=0.4, n=1000, seed=0)
@@ -50,6 +54,9 @@ def _threshold_metrics(y: np.ndarray, s: np.ndarray, t: float, both: bool) -> di
     return out
 
 
+#: fewest groups (videos / identities) a bootstrap interval is estimated from
+MIN_GROUPS = 5
+
 #: metrics the bootstrap reports (same names and definitions as binary_metrics)
 BOOTSTRAP_METRICS = ("auc", "eer", "average_precision", "tpr_at_fpr_1", "tpr_at_fpr_5",
                      "accuracy", "balanced_accuracy", "f1_macro")
@@ -68,13 +75,19 @@ def bootstrap_ci(labels: Sequence[int], scores: Sequence[float], groups: Sequenc
                  metrics: Sequence[str] = tuple(BOOTSTRAP_METRICS)) -> dict[str, dict]:
     """Percentile intervals ``{metric: {"low", "high", "n"}}`` over ``n`` group resamples.
 
-    A metric with fewer than 10 usable replicates gets ``low = high = None``.
+    With fewer than :data:`MIN_GROUPS` groups no resample is drawn and every metric is
+    ``{"low": None, "high": None, "n": 0, "reason": "only 1 group ..."}``; a metric with fewer
+    than 10 usable replicates also gets ``low = high = None`` and a reason.
     """
     y = np.asarray(labels, dtype=int).ravel()
     s = np.asarray(scores, dtype=float).ravel()
     if not (y.size == s.size == len(groups)):
         raise ValueError("labels, scores and groups must have the same length")
     index = _group_index(groups)
+    if len(index) < MIN_GROUPS:
+        reason = (f"only {len(index)} group{'s' if len(index) != 1 else ''} (at least "
+                  f"{MIN_GROUPS} needed)")
+        return {m: {"low": None, "high": None, "n": 0, "reason": reason} for m in metrics}
     rng = np.random.default_rng(seed)
     values: dict[str, list[float]] = {m: [] for m in metrics}
     for _ in range(max(0, n)):
@@ -94,4 +107,6 @@ def bootstrap_ci(labels: Sequence[int], scores: Sequence[float], groups: Sequenc
         ok = len(v) >= 10
         out[m] = {"low": float(np.quantile(v, alpha)) if ok else None,
                   "high": float(np.quantile(v, 1 - alpha)) if ok else None, "n": len(v)}
+        if not ok:
+            out[m]["reason"] = f"only {len(v)} usable resamples (both classes needed)"
     return out

@@ -40,7 +40,13 @@ class LogMelClassifier(nn.Module):
         return self.backbone(self.features(wave))  # (B, num_classes)
 
 
-@MODELS.register("audio_timm:")
+def _timm_members(name: str) -> list[str] | None:
+    from dfdetect.models.timm_models import timm_members
+
+    return timm_members(name)
+
+
+@MODELS.register("audio_timm:", members=_timm_members)
 def audio_timm(name: str, pretrained: str = "false", num_classes: int = 2,
                drop_rate: float = 0.0, sample_rate: int = 16000) -> nn.Module:
     """timm backbone ``name`` with one input channel behind a log-mel front-end at

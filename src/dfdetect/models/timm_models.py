@@ -136,7 +136,14 @@ def _from_file(name: str, path: str, **kwargs) -> nn.Module:
     return model
 
 
-@MODELS.register("timm:")
+def timm_members(name: str) -> list[str] | None:
+    """None when timm has ``name`` (a tag like ``resnet18.a1_in1k`` included), else timm's names."""
+    import timm
+
+    return None if timm.is_model(name) else timm.list_models()
+
+
+@MODELS.register("timm:", members=timm_members)
 def timm_model(name: str, pretrained: str = "false", num_classes: int = 2,
                drop_rate: float = 0.0, **timm_kwargs) -> nn.Module:
     """timm backbone with a ``num_classes`` head (0: pooled features, no head)."""

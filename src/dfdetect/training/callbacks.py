@@ -9,6 +9,7 @@ from typing import Callable
 import lightning as L
 
 from dfdetect.checkpoint import make_checkpoint, save_checkpoint
+from dfdetect.training.selection import higher_is_better
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,8 @@ class DetectorCheckpoint(L.Callback):
     """After each epoch, write ``last.ckpt`` and, when ``monitor`` improves, ``best.ckpt``.
 
     Both are dfdetect checkpoints (weights + metadata, ``weights_only``-loadable), written
-    atomically. Higher is better unless the monitored name ends in ``loss`` or ``eer``.
+    atomically. The direction (higher or lower is better) comes from
+    :mod:`dfdetect.training.selection`.
     """
 
     def __init__(self, run_dir: Path, monitor: str, describe: Callable[[], dict],
@@ -38,7 +40,7 @@ class DetectorCheckpoint(L.Callback):
         self.echo = echo
         self.after_save = after_save  # e.g. ask the backup mirror to copy the run folder
         self.stats = stats  # device memory / utilisation text for the summary line
-        self.lower_is_better = monitor.endswith(("loss", "eer"))
+        self.lower_is_better = not higher_is_better(monitor)
         self.best: float | None = None
         self.best_epoch: int | None = None
         self.best_metrics: dict = {}
@@ -97,9 +99,10 @@ def epoch_summary(epoch: int, max_epochs: int | None, m: dict) -> str:
     total = f"/{max_epochs}" if max_epochs and max_epochs > 0 else ""
     line = (f"Epoch {epoch + 1}{total} · train loss {fmt('train/loss_epoch')} "
             f"acc {fmt('train/acc')} F1 {fmt('train/f1_macro')} · val loss {fmt('val/loss')} "
-            f"acc {fmt('val/acc')} F1 {fmt('val/f1_macro')} AUC {fmt('val/auc')}")
+            f"acc {fmt('val/acc')} F1 {fmt('val/f1_macro')} AUC {fmt('val/auc')} "
+            f"EER {fmt('val/eer')}")
     extra = sorted({k.split("/")[0] for k in m if k.startswith("val_")})
     for name in extra:  # further validation sets, each under its own name
         line += (f" · {name} acc {fmt(name + '/acc')} F1 {fmt(name + '/f1_macro')} "
-                 f"AUC {fmt(name + '/auc')}")
+                 f"AUC {fmt(name + '/auc')} EER {fmt(name + '/eer')}")
     return line

@@ -1,48 +1,43 @@
-"""``val/eer``: the validation equal error rate, logged by a callback (the audio default monitor).
+"""``<set>/eer``: the validation equal error rate, one metric object per validation set.
 
-Why a callback: anti-spoofing picks checkpoints by EER, which needs every validation score of the
-epoch at once. The callback hooks the model's forward during validation, pairs each batch's
-logits with its targets, and logs ``val/eer`` at the end of the validation epoch, so the
-LightningModule stays as it is and any monitor (``trainer.monitor=val/eer``) can use it.
+Why a torchmetrics Metric: the EER needs every score of the epoch at once. The metric keeps the
+epoch's P(fake) and targets as list states that torchmetrics concatenates across DDP processes
+(uneven shards included) before computing, so every rank computes, logs and selects on the same
+value over the whole validation set. :class:`~dfdetect.training.module.DetectorModule` holds one
+per validation set, so ``val/eer`` is the primary set's EER alone and each extra set logs its own
+``val_<name>/eer``. Lower is better (see :mod:`dfdetect.training.selection`).
 """
 from __future__ import annotations
 
-import lightning as L
 import torch
+from torchmetrics import Metric
+from torchmetrics.utilities.data import dim_zero_cat
 
 
-class ValidationEER(L.Callback):
-    """Collect validation P(fake) and targets; log ``val/eer`` (lower is better)."""
+class BinaryEER(Metric):
+    """Equal error rate of P(fake) scores (NaN when the epoch lacks a class)."""
 
-    def __init__(self) -> None:
-        self.scores: list[torch.Tensor] = []
-        self.targets: list[torch.Tensor] = []
-        self._last: torch.Tensor | None = None
-        self._hook = None
+    is_differentiable = False
+    higher_is_better = False
+    full_state_update = False
 
-    def on_validation_epoch_start(self, trainer, pl_module) -> None:
-        self.scores, self.targets, self._last = [], [], None
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.add_state("scores", default=[], dist_reduce_fx="cat")
+        self.add_state("targets", default=[], dist_reduce_fx="cat")
 
-        def keep(_module, _inputs, output):  # output: (B, 2) logits
-            self._last = output.detach().float().softmax(-1)[:, 1].cpu()
+    def update(self, scores: torch.Tensor, targets: torch.Tensor) -> None:
+        self.scores.append(scores.detach().float().flatten())
+        self.targets.append(targets.detach().long().flatten())
 
-        self._hook = pl_module.model.register_forward_hook(keep)
-
-    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx,
-                                dataloader_idx=0) -> None:
-        if batch is not None and self._last is not None:
-            self.scores.append(self._last)
-            self.targets.append(batch["target"].detach().cpu())
-        self._last = None
-
-    def on_validation_epoch_end(self, trainer, pl_module) -> None:
-        if self._hook is not None:
-            self._hook.remove()
-            self._hook = None
-        if trainer.sanity_checking or not self.scores:
-            return
+    def compute(self) -> torch.Tensor:
         from dfdetect.metrics.binary import eer
 
-        rate, _ = eer(torch.cat(self.targets).numpy(), torch.cat(self.scores).numpy())
-        if rate is not None:
-            pl_module.log("val/eer", float(rate), prog_bar=True, sync_dist=False)
+        nan = torch.tensor(float("nan"))
+        if isinstance(self.scores, list) and not self.scores:  # no batch on any rank
+            return nan
+        scores, targets = dim_zero_cat(self.scores), dim_zero_cat(self.targets)
+        if not scores.numel():
+            return nan
+        rate, _ = eer(targets.cpu().numpy(), scores.cpu().numpy())
+        return nan if rate is None else torch.tensor(float(rate))

@@ -3,7 +3,8 @@
 Losses come from :mod:`dfdetect.losses`, optimiser and schedule from
 :mod:`dfdetect.training.optim`; policies (checkpointing, early stopping, resume, progress) are
 callbacks. Several validation sets are reported under their own names (``val/...``,
-``val_<name>/...``).
+``val_<name>/...``), each with the metrics :data:`dfdetect.training.selection.SELECTION_METRICS`
+lists (loss, acc, f1_macro, auc, eer), so any of them can select checkpoints.
 
 Batch contract: ``{"input": (B, 3, H, W) for images, "target": (B,), "index": (B,)}``; the model returns
 (B, 2) logits. Metric objects (torchmetrics) hold state and sync across processes under DDP.
@@ -17,6 +18,7 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import BinaryAUROC, MulticlassAccuracy, MulticlassF1Score
 
 from dfdetect.config.schema import OptimConfig
+from dfdetect.training.eer import BinaryEER
 from dfdetect.training.optim import build_optimizer, build_scheduler, warmup_cosine  # noqa: F401
 
 
@@ -47,6 +49,7 @@ class DetectorModule(L.LightningModule):
         self.train_metrics = _classification_metrics("train/")
         self.val_metrics = nn.ModuleList(_classification_metrics(f"{n}/") for n in self.val_names)
         self.val_auc = nn.ModuleList(BinaryAUROC() for _ in self.val_names)
+        self.val_eer = nn.ModuleList(BinaryEER() for _ in self.val_names)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.model(image)  # (B, 2)
@@ -81,10 +84,14 @@ class DetectorModule(L.LightningModule):
         self.log(f"{name}/loss", self.loss_fn(logits, target), prog_bar=dataloader_idx == 0,
                  sync_dist=True, **kw)
         metrics, auc = self.val_metrics[dataloader_idx], self.val_auc[dataloader_idx]
+        eer = self.val_eer[dataloader_idx]  # this set's scores only, gathered over all ranks
+        p_fake = logits.float().softmax(-1)[:, 1]
         metrics.update(logits, target)
-        auc.update(logits.float().softmax(-1)[:, 1], target)
+        auc.update(p_fake, target)
+        eer.update(p_fake, target)
         self.log_dict(metrics, **kw)
         self.log(f"{name}/auc", auc, **kw)
+        self.log(f"{name}/eer", eer, prog_bar=dataloader_idx == 0, **kw)
 
     def configure_optimizers(self):
         opt = build_optimizer(self.model.parameters(), self.optim)

@@ -97,9 +97,10 @@ def _step(optimizer, cfg, steps_per_epoch: int, total_steps: int) -> ScheduleSpe
 @SCHEDULERS.register("plateau")
 def _plateau(optimizer, cfg, steps_per_epoch: int, total_steps: int,
              monitor: str = "val/f1_macro") -> ScheduleSpec:
-    mode = "min" if monitor.endswith(("loss", "eer")) else "max"
+    from dfdetect.training.selection import mode
+
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode=mode, factor=cfg.plateau_factor, patience=cfg.plateau_patience,
+        optimizer, mode=mode(monitor), factor=cfg.plateau_factor, patience=cfg.plateau_patience,
         min_lr=cfg.min_lr)
     return ScheduleSpec(sched, interval="epoch", monitor=monitor)
 

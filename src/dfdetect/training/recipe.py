@@ -90,15 +90,17 @@ def choose_run_dir(cfg: TrainConfig) -> tuple[Path, Path | None]:
 
 
 def check_selection(cfg: TrainConfig) -> None:
-    """A test split never chooses anything: not checkpoints, early stopping or the schedule."""
-    d, t = cfg.data, cfg.trainer
+    """A test split never chooses anything: not checkpoints, early stopping or the schedule; and
+    every choice (model, optimiser, schedule, loss, sampling, loggers, monitor) is valid, also
+    for configs built in Python, before any run folder is made."""
+    d = cfg.data
     if d.val_split.strip().lower() == "test" or d.train_split.strip().lower() == "test":
         raise ConfigError("train_split/val_split=test: the test split is kept for the final "
                           "`dfdetect evaluate split=test`; it never picks checkpoints or stops "
                           "training. Use a val split (prepare makes one).")
-    if not t.monitor.startswith("val"):
-        raise ConfigError(f"monitor={t.monitor}: checkpoint selection reads validation metrics "
-                          "only (val/f1_macro, val/auc, val_<name>/auc, ...)")
+    from dfdetect.config.choices import check_choices
+
+    check_choices(cfg)
 
 
 def _open_manifests(cfg: TrainConfig) -> tuple[list, list]:
@@ -165,18 +167,18 @@ def _callbacks(cfg: TrainConfig, plan: DevicePlan, run_dir: Path, dm, describe, 
     from lightning.pytorch.callbacks import EarlyStopping
 
     from dfdetect.training.callbacks import DetectorCheckpoint
-    from dfdetect.training.eer import ValidationEER
     from dfdetect.training.progress import LineProgress, RunProgressBar, device_stats
     from dfdetect.training.resume import ResumeState, parse_max_time
+    from dfdetect.training.selection import check_monitor, mode
 
     t = cfg.trainer
+    check_monitor(t.monitor, dm.val_names)  # val_<name>: the extra sets are known now
     after_save = mirror.request if mirror else (lambda: None)
     ckpt = DetectorCheckpoint(run_dir, t.monitor, describe, echo, after_save,
                               lambda: device_stats(plan.accelerator))
-    cbs: list = [ValidationEER(), ckpt]  # val/eer: e.g. the audio modality's default monitor
+    cbs: list = [ckpt]
     if t.patience > 0:
-        mode = "min" if t.monitor.endswith(("loss", "eer")) else "max"
-        cbs.append(EarlyStopping(t.monitor, patience=t.patience, mode=mode))
+        cbs.append(EarlyStopping(t.monitor, patience=t.patience, mode=mode(t.monitor)))
     cbs.append(ResumeState(run_dir, dm.train_sampler, dm.batch_size, t.save_every_n_steps,
                            t.save_every_minutes, parse_max_time(t.max_time), after_save, echo))
     cbs.append(RunProgressBar(plan.accelerator) if t.progress

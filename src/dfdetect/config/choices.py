@@ -1,0 +1,108 @@
+"""Options whose value names a choice, checked when a config is loaded (before any work).
+
+Why here: a typo such as ``scheduler=cosin`` used to surface only when the component was built,
+after the run folder existed. :func:`check_choices` runs at the end of
+:func:`~dfdetect.config.loader.load_config` and raises :class:`ConfigError` (exit code 2) naming
+the key, the value and the nearest valid name. Valid names come from the registries themselves
+(models, with ``timm:<name>`` checked against timm; losses; optimisers; schedules; dataset
+adapters; aggregations; threshold rules; loggers), so a newly registered component is valid
+without editing this file.
+
+Example::
+
+    check_choices(cfg)   # ConfigError: optim.scheduler=cosin: unknown scheduler 'cosin'; did you
+                         # mean 'cosine'? (choose from: cosine, none, plateau, step)
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+from dfdetect.config.loader import ConfigError
+from dfdetect.config.schema import (DemoConfig, EvaluateConfig, PredictConfig, PrepareConfig,
+                                    TrainConfig)
+
+Check = Callable[[Any, str], None]  # (config, value) -> None or raises
+
+
+def _registry(module: str, attr: str, load: str = "", each: bool = False,
+              optional: bool = False) -> Check:
+    """Check a value (or, with ``each``, every comma-separated item) against a registry."""
+
+    def check(_cfg: Any, value: str) -> None:
+        from dfdetect.registry import RegistryError
+
+        mod = importlib.import_module(module)
+        if load:
+            getattr(mod, load)()  # registers the built-in components
+        items = [v.strip() for v in value.split(",") if v.strip()] if each else [value.strip()]
+        for item in items:
+            if optional and not item:
+                continue
+            try:
+                getattr(mod, attr).check(item)
+            except RegistryError as e:
+                raise ConfigError(str(e)) from None
+
+    return check
+
+
+def _one_of(module: str, attr: str, kind: str) -> Check:
+    """Check a value against a fixed tuple of names held by ``module.attr``."""
+
+    def check(_cfg: Any, value: str) -> None:
+        import difflib
+
+        valid = list(getattr(importlib.import_module(module), attr))
+        if value not in valid:
+            near = difflib.get_close_matches(value, valid, n=1, cutoff=0.5)
+            tip = f"; did you mean '{near[0]}'?" if near else ""
+            raise ConfigError(f"unknown {kind} '{value}'{tip} (choose from: {', '.join(valid)})")
+
+    return check
+
+
+def _monitor(cfg: TrainConfig, value: str) -> None:
+    from dfdetect.training.selection import check_monitor
+
+    # without extra_val the only validation set is val; with it, val_<name> names are checked
+    # again once the manifests are read
+    check_monitor(value, None if cfg.data.extra_val.strip() else ("val",))
+
+
+_MODELS = _registry("dfdetect.models", "MODELS", load="_load_builtin")
+_AGGREGATION = _registry("dfdetect.metrics.aggregate", "AGGREGATIONS")
+
+#: config class -> {dotted key: check}
+CHOICES: dict[type, dict[str, Check]] = {
+    TrainConfig: {
+        "model.name": _MODELS,
+        "optim.optimizer": _registry("dfdetect.training.optim", "OPTIMIZERS"),
+        "optim.scheduler": _registry("dfdetect.training.optim", "SCHEDULERS"),
+        "loss.name": _registry("dfdetect.losses", "LOSSES"),
+        "data.sampling": _one_of("dfdetect.data.sampling", "SAMPLING_MODES", "sampling mode"),
+        "logging.loggers": _registry("dfdetect.training.loggers", "LOGGERS", each=True),
+        "trainer.monitor": _monitor,
+    },
+    PrepareConfig: {"data": _registry("dfdetect.data.adapters", "ADAPTERS",
+                                      load="_load_builtin")},
+    EvaluateConfig: {"aggregation": _AGGREGATION,
+                     "threshold_rule": _registry("dfdetect.metrics.threshold", "THRESHOLD_RULES",
+                                                 optional=True)},
+    PredictConfig: {"aggregation": _AGGREGATION},
+    DemoConfig: {"model": _MODELS, "audio_model": _MODELS},
+}
+
+
+def check_choices(cfg: Any) -> None:
+    """Raise ConfigError for the first option whose value is not a valid choice."""
+    for key, check in CHOICES.get(type(cfg), {}).items():
+        value = cfg
+        for part in key.split("."):
+            value = getattr(value, part)
+        try:
+            check(cfg, value)
+        except ConfigError as e:
+            text = str(e)
+            raise ConfigError(text if text.startswith(f"{key.split('.')[-1]}=")
+                              else f"{key}={value}: {text}") from None
