@@ -157,7 +157,9 @@ def test_plain_folder_is_scored_whole_and_the_summary_says_so(make_tiny_ckpt, tm
     assert result.report["split"] == "all" and result.report["unsplit_input"] is True
     assert "(scored all 12 files: the input has no split)" in lines[-1]
     assert "scored all 12 files" in (result.out_dir / "report.md").read_text()
-    assert result.report["threshold_source"].startswith("checkpoint")  # no val split to tune on
+    # no val split to tune on and the untrained checkpoint holds no chosen threshold: said loudly
+    assert result.report["threshold_source"].startswith("DEFAULT 0.5")
+    assert lines[-1].startswith("WARNING: the decision threshold is a DEFAULT 0.5")
     with (result.out_dir / "predictions.csv").open() as f:
         assert len(list(csv.DictReader(f))) == 12
 
@@ -214,6 +216,6 @@ def test_labels_csv_extra_column_survives_prepare_and_breaks_down_evaluate(make_
     assert "### By generator (frame level)" in md and "| sd15 | 8 | 5 | 3 |" in md
     assert "### By difficulty (frame level)" in md and "| hard | 3 | 1 | 2 |" in md
 
-    bad = EvaluateConfig(**{**cfg.__dict__, "by": "genrator"})
+    bad = EvaluateConfig(**{**cfg.__dict__, "by": "genrator", "out": str(tmp_path / "report2")})
     with pytest.raises(ConfigError, match=r"by=genrator.*available columns: difficulty, generator"):
         evaluate(bad, echo=lambda *_: None)

@@ -20,7 +20,7 @@ from sklearn.metrics import roc_curve
 from dfdetect.config.loader import ConfigError, load_config
 from dfdetect.config.schema import TrainConfig
 from dfdetect.data.manifest import Manifest, Sample, write_manifest
-from dfdetect.training import selection
+from dfdetect.config import selection
 
 # A model whose fake logit is the mean of its (normalised) input: a monotone function of the
 # grey level, so the ranking of validation scores is the ranking of grey levels. Registered in

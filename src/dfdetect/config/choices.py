@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-from dfdetect.config.loader import ConfigError
+from dfdetect.config.errors import ConfigError
 from dfdetect.config.schema import (DemoConfig, EvaluateConfig, PredictConfig, PrepareConfig,
                                     TrainConfig)
 
@@ -63,7 +63,7 @@ def _one_of(module: str, attr: str, kind: str) -> Check:
 
 
 def _monitor(cfg: TrainConfig, value: str) -> None:
-    from dfdetect.training.selection import check_monitor
+    from dfdetect.config.selection import check_monitor
 
     # without extra_val the only validation set is val; with it, val_<name> names are checked
     # again once the manifests are read

@@ -21,14 +21,12 @@ from typing import Any, Iterable, TypeVar
 
 import yaml
 
+from dfdetect.config.errors import ConfigError  # noqa: F401  (re-exported: its old home)
+
 C = TypeVar("C")
 
 #: short spellings for the most used keys of nested configs
 ALIASES = {"data": "data.manifest", "model": "model.name", "loss": "loss.name"}
-
-
-class ConfigError(ValueError):
-    """A config problem a person can fix; the message names the key, file or value."""
 
 
 def _hints(cls: type) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Callable
 import lightning as L
 
 from dfdetect.checkpoint import make_checkpoint, save_checkpoint
-from dfdetect.training.selection import higher_is_better
+from dfdetect.config.selection import higher_is_better
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class DetectorCheckpoint(L.Callback):
 
     Both are dfdetect checkpoints (weights + metadata, ``weights_only``-loadable), written
     atomically. The direction (higher or lower is better) comes from
-    :mod:`dfdetect.training.selection`.
+    :mod:`dfdetect.config.selection`.
     """
 
     def __init__(self, run_dir: Path, monitor: str, describe: Callable[[], dict],

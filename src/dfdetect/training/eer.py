@@ -5,7 +5,7 @@ epoch's P(fake) and targets as list states that torchmetrics concatenates across
 (uneven shards included) before computing, so every rank computes, logs and selects on the same
 value over the whole validation set. :class:`~dfdetect.training.module.DetectorModule` holds one
 per validation set, so ``val/eer`` is the primary set's EER alone and each extra set logs its own
-``val_<name>/eer``. Lower is better (see :mod:`dfdetect.training.selection`).
+``val_<name>/eer``. Lower is better (see :mod:`dfdetect.config.selection`).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Losses come from :mod:`dfdetect.losses`, optimiser and schedule from
 :mod:`dfdetect.training.optim`; policies (checkpointing, early stopping, resume, progress) are
 callbacks. Several validation sets are reported under their own names (``val/...``,
-``val_<name>/...``), each with the metrics :data:`dfdetect.training.selection.SELECTION_METRICS`
+``val_<name>/...``), each with the metrics :data:`dfdetect.config.selection.SELECTION_METRICS`
 lists (loss, acc, f1_macro, auc, eer), so any of them can select checkpoints.
 
 Batch contract: ``{"input": (B, 3, H, W) for images, "target": (B,), "index": (B,)}``; the model returns

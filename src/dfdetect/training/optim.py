@@ -97,7 +97,7 @@ def _step(optimizer, cfg, steps_per_epoch: int, total_steps: int) -> ScheduleSpe
 @SCHEDULERS.register("plateau")
 def _plateau(optimizer, cfg, steps_per_epoch: int, total_steps: int,
              monitor: str = "val/f1_macro") -> ScheduleSpec:
-    from dfdetect.training.selection import mode
+    from dfdetect.config.selection import mode
 
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode=mode(monitor), factor=cfg.plateau_factor, patience=cfg.plateau_patience,

@@ -169,7 +169,7 @@ def _callbacks(cfg: TrainConfig, plan: DevicePlan, run_dir: Path, dm, describe, 
     from dfdetect.training.callbacks import DetectorCheckpoint
     from dfdetect.training.progress import LineProgress, RunProgressBar, device_stats
     from dfdetect.training.resume import ResumeState, parse_max_time
-    from dfdetect.training.selection import check_monitor, mode
+    from dfdetect.config.selection import check_monitor, mode
 
     t = cfg.trainer
     check_monitor(t.monitor, dm.val_names)  # val_<name>: the extra sets are known now

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from dfdetect.config.loader import ConfigError
+from dfdetect.config.errors import ConfigError
 
 #: metric (the part after ``/``) -> True when higher is better
 SELECTION_METRICS: dict[str, bool] = {
