@@ -3,8 +3,9 @@
 A checkpoint is a dict of tensors and plain Python values, so it loads with
 ``torch.load(..., weights_only=True)``: an untrusted file cannot run code. It records the model
 name and arguments, the preprocessing (modality, input size, mean, std), the label names, the
-decision threshold, the training config, validation metrics and the dfdetect version (whisper
-stores its dims in the checkpoint; this is the same idea).
+pretrained weights the run started from (``weights_from``), the decision threshold, the training
+config, validation metrics and the dfdetect version (whisper stores its dims in the checkpoint;
+this is the same idea).
 
 Example::
 
@@ -34,14 +35,17 @@ class CheckpointError(ValueError):
 def make_checkpoint(model: nn.Module, *, model_name: str, model_kwargs: dict,
                     preprocessing: dict, config: dict, threshold: float = 0.5,
                     metrics: dict | None = None, epoch: int = 0, step: int = 0) -> dict:
-    """Assemble the checkpoint dict (tensors moved to CPU)."""
+    """Assemble the checkpoint dict (tensors moved to CPU); ``weights_from`` records the
+    pretrained weights the run started from (empty when from scratch)."""
+    from dfdetect.models import weights_of
+
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "dfdetect_version": __version__,
         "model": {"name": model_name, "kwargs": dict(model_kwargs)},
         "preprocessing": dict(preprocessing),
         "labels": ["real", "fake"],
         "threshold": float(threshold),
-        "config": config, "metrics": dict(metrics or {}),
+        "config": config, "metrics": dict(metrics or {}), "weights_from": weights_of(model),
         "epoch": int(epoch), "global_step": int(step),
         "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
     }

@@ -28,7 +28,8 @@ def _load_builtin() -> None:
 
 def build_model(name: str, pretrained: str = "false", num_classes: int = 2,
                 drop_rate: float = 0.0, **options) -> nn.Module:
-    """Build the registered model ``name`` (``pretrained``: true, false or a weights path).
+    """Build the registered model ``name`` (``pretrained``: true, false, imagenet, a weight
+    source name or a weights path; see :mod:`dfdetect.models.weights`).
 
     ``options`` are architecture arguments (``backbone=``, ``spectrum=`` for dual_branch); they
     are stored in the checkpoint's ``model.kwargs`` so ``load_checkpoint`` rebuilds the same net.
@@ -101,3 +102,13 @@ def preprocessing_of(model: nn.Module) -> dict:
     cfg = getattr(model, "pretrained_cfg", None) or {}
     return {"mean": [float(x) for x in cfg.get("mean", (0.485, 0.456, 0.406))],
             "std": [float(x) for x in cfg.get("std", (0.229, 0.224, 0.225))]}
+
+
+def weights_of(model: nn.Module) -> dict:
+    """Where the model's starting weights came from (an offline source's package, version and
+    file hash), or ``{}`` when it was not built from one; composite models are searched."""
+    for module in model.modules():
+        origin = (getattr(module, "pretrained_cfg", None) or {}).get("weights_from")
+        if origin:
+            return dict(origin)
+    return {}

@@ -51,14 +51,8 @@ def audio_timm(name: str, pretrained: str = "false", num_classes: int = 2,
                drop_rate: float = 0.0, sample_rate: int = 16000) -> nn.Module:
     """timm backbone ``name`` with one input channel behind a log-mel front-end at
     ``sample_rate`` (train passes the data's rate; the checkpoint records it)."""
-    from dfdetect.models.timm_models import _create, _from_file, _from_hub
+    from dfdetect.models.timm_models import build_timm
 
     kwargs = {"num_classes": num_classes, "drop_rate": drop_rate, "in_chans": 1}
-    flag = pretrained.strip().lower()
-    if flag in ("false", "no", "0", ""):
-        backbone = _create(name, pretrained=False, **kwargs)
-    elif flag in ("true", "yes", "1"):
-        backbone = _from_hub(name, **kwargs)
-    else:
-        backbone = _from_file(name, pretrained, **kwargs)
+    backbone = build_timm(name, pretrained, **kwargs)  # false, true, imagenet or a path
     return LogMelClassifier(backbone, sample_rate=sample_rate)
