@@ -158,3 +158,15 @@ def test_local_rgb_file_into_a_one_channel_audio_backbone(tmp_path: Path) -> Non
     torch.save(full, path)
     net = build_model("audio_timm:resnet18", pretrained=str(path))
     assert torch.allclose(net.backbone.conv1.weight, full["conv1.weight"].sum(1, keepdim=True))
+
+
+def test_shipped_fine_tuning_recipe_starts_from_the_offline_source() -> None:
+    from dfdetect.config.loader import load_config
+    from dfdetect.config.schema import TrainConfig
+    from dfdetect.training.recipe import _build_model
+
+    cfg_path = Path(__file__).parents[2] / "configs" / "faces_effnet_lite0_ft.yaml"
+    cfg = load_config(TrainConfig, [f"config={cfg_path}"])
+    model, _ = _build_model(cfg)
+    assert cfg.model.pretrained == "imagenet"
+    assert weights_of(model)["source"] == "efficientnet_lite0_imagenet"

@@ -60,8 +60,9 @@ class ModelConfig:
 
     name: str = opt("timm:efficientnet_b0", "registered model or any timm model as timm:<name>",
                     "timm:resnet18")
-    pretrained: str = opt("false", "true (timm hub weights), false, or a path to local weights",
-                          "weights/resnet18.safetensors")
+    pretrained: str = opt("false", "true (timm hub weights), imagenet or a source name (weights "
+                          "installed as packages, no network: timm:tf_efficientnet_lite0/1/2), "
+                          "false, or a path to local weights", "imagenet")
     drop_rate: float = opt(0.0, "dropout before the classifier head", "0.2")
     backbone: str = opt("", "timm backbone of a composite model such as dual_branch "
                         "(empty: the model's default)", "efficientnet_b0")
