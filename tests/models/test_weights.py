@@ -170,3 +170,16 @@ def test_shipped_fine_tuning_recipe_starts_from_the_offline_source() -> None:
     model, _ = _build_model(cfg)
     assert cfg.model.pretrained == "imagenet"
     assert weights_of(model)["source"] == "efficientnet_lite0_imagenet"
+
+
+def test_damaged_file_is_caught_by_the_hash_in_its_name(monkeypatch, tmp_path: Path) -> None:
+    from dfdetect.models import weights
+
+    real, version = locate(WEIGHTS.build("efficientnet_lite0_imagenet"))
+    damaged = tmp_path / real.name
+    data = bytearray(real.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte of some tensor flipped
+    damaged.write_bytes(bytes(data))
+    monkeypatch.setattr(weights, "locate", lambda src: (damaged, version))
+    with pytest.raises(ModelError, match="is damaged .*force-reinstall"):
+        build_model("timm:tf_efficientnet_lite0", pretrained="imagenet")

