@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from dfdetect.evaluation.audio_report import audio_metrics, audio_section, render_audio_markdown
+from dfdetect.evaluation.audio_report import audio_metrics, audio_section
 
 
 def _rows():
@@ -33,5 +33,12 @@ def test_audio_section_only_for_audio_checkpoints(tmp_path):
     md = audio_section(report, _rows(), {"preprocessing": {"modality": "audio"}}, cfg, tmp_path)
     assert set(report["audio"]) >= {"eer", "min_dcf", "min_tdcf", "per_attack"}
     assert (tmp_path / "det_curve.png").read_bytes()[:4] == b"\x89PNG"
-    assert "## Anti-spoofing (audio)" in md and "| A01 | 1 |" in md
-    assert md == render_audio_markdown(report["audio"])
+    # bona fide 0.1, 0.4 vs spoofs 0.3 (A01), 0.9 (A02): at 0.4 one spoof of two is missed and
+    # one bona fide of two flagged, EER 0.5; A01 alone also 0.5; A02 is separated, EER 0
+    assert report["audio"]["eer"] == pytest.approx(0.5)
+    assert report["audio"]["per_attack"] == {"A01": {"n_spoof": 1, "eer": pytest.approx(0.5)},
+                                             "A02": {"n_spoof": 1, "eer": pytest.approx(0.0)}}
+    lines = md.splitlines()
+    assert "## Anti-spoofing (audio)" in lines and "| EER | 0.5000 |" in lines
+    assert "| min t-DCF (ASVspoof 2019 cost model) | n/a (pass asv_scores=) |" in lines
+    assert lines.index("| A01 | 1 | 0.5000 |") + 1 == lines.index("| A02 | 1 | 0.0000 |")
