@@ -20,6 +20,10 @@ class ImageModality(Modality):
     perturbations = ("jpeg", "blur", "resize")
     model_hint = ("pick an image model (timm:<name>, dual_branch, swin, xception; see "
                   "`dfdetect models`)")
+    shortcut_advice = ("re-encode both classes the same way before training (one format, one "
+                       "size, one JPEG quality, metadata stripped; e.g. every file to JPEG q90 "
+                       "at 256x256 from a lossless or equally compressed source), or report "
+                       "results per value")
 
     @property
     def trains_as(self) -> str:
@@ -55,6 +59,11 @@ class ImageModality(Modality):
         size = int(preprocessing["image_size"])
         return torch.randn(batch, 3, size, size, generator=generator)  # (B, 3, S, S)
 
+    def shortcut_properties(self, sample, path):
+        from dfdetect.data.probes import image_properties
+
+        return image_properties(path)
+
     def thumbnail(self, path, preprocessing: dict, size: int):
         from PIL import Image, ImageOps
 
@@ -70,3 +79,6 @@ class FrameModality(ImageModality):
     extensions = frozenset()  # written by prepare, never listed from a folder
     video_level = True
     perturbations = ("h264", "jpeg", "blur", "resize")  # crops of videos: H.264 first
+    shortcut_advice = ("these crops were written by prepare, the same way for both classes; "
+                       "the difference comes from the source videos: re-encode both classes' "
+                       "videos the same way and prepare again")
