@@ -37,6 +37,7 @@ from dfdetect.io import atomic_write_text
 DEFAULT_WARN = 0.8     # AUC of one property at which prepare / doctor warn
 MAX_FILES = 4000       # files probed per modality (a seeded random subset of larger sets)
 MAX_CATEGORIES = 50    # a "categorical" property with more values is an identifier: skipped
+MIN_SPLIT_CLASS = 30   # a split's own AUC is measured when it holds this many rows of each class
 
 
 @dataclass
@@ -51,13 +52,20 @@ class Shortcut:
     n: int                     # rows that have the property
     per_split: dict[str, float] = field(default_factory=dict)
 
+    def worst(self) -> float:
+        """The AUC that decides a warning: overall, or in one split where it is higher (a
+        shortcut inside the validation or test split inflates that split's score)."""
+        return max([self.auc, *self.per_split.values()])
+
     def message(self, advice: str = "") -> str:
         """One warning line naming the property, its AUC, the per-class values and the fix."""
+        splits = "".join(f", {k} {v:.2f}" for k, v in self.per_split.items() if v > self.auc)
+        auc = f"AUC {self.auc:.2f}{splits}"
         if self.kind == "categorical":
             head = (f"{self.name} alone predicts the label for {self.accuracy:.0%} of files "
-                    f"(AUC {self.auc:.2f}; {self.summary})")
+                    f"({auc}; {self.summary})")
         else:
-            head = f"{self.name} alone separates the classes (AUC {self.auc:.2f}; {self.summary})"
+            head = f"{self.name} alone separates the classes ({auc}; {self.summary})"
         return head + (f": {advice}" if advice else "")
 
 
@@ -131,7 +139,7 @@ def measure(name: str, values: list, labels: list[int], splits: list[str] | None
     for sp in sorted(set(splits or [])):
         idx = [j for j, i in enumerate(keep) if splits[i] == sp]
         sub_y = [ys[j] for j in idx]
-        if sp and len(set(sub_y)) == 2:
+        if sp and min(sum(sub_y), len(sub_y) - sum(sub_y)) >= MIN_SPLIT_CLASS:
             per_split[sp] = score([vals[j] for j in idx], sub_y)[0]
     return Shortcut(name, "numeric" if numeric else "categorical", auc, acc,
                     _class_summary(vals, ys, numeric), len(vals), per_split)
@@ -140,9 +148,9 @@ def measure(name: str, values: list, labels: list[int], splits: list[str] | None
 def find_shortcuts(props: dict[str, list], labels: list[int], splits: list[str] | None = None
                    ) -> list[Shortcut]:
     """:func:`measure` for every property (``props``: name -> one value per row), strongest
-    first."""
+    first (overall or in a split)."""
     found = [measure(k, v, labels, splits) for k, v in props.items()]
-    return sorted((s for s in found if s is not None), key=lambda s: -s.auc)
+    return sorted((s for s in found if s is not None), key=lambda s: (-s.worst(), -s.auc))
 
 
 class Prober(Protocol):
@@ -169,7 +177,7 @@ class ShortcutCheck:
 
     @property
     def flagged(self) -> list[Shortcut]:
-        return [s for s in self.shortcuts if self.threshold > 0 and s.auc >= self.threshold]
+        return [s for s in self.shortcuts if self.threshold > 0 and s.worst() >= self.threshold]
 
     def warnings(self) -> list[str]:
         return [s.message(self.advice) for s in self.flagged]

@@ -22,8 +22,10 @@ class ImageModality(Modality):
                   "`dfdetect models`)")
     shortcut_advice = ("re-encode both classes the same way before training (one format, one "
                        "size, one JPEG quality, metadata stripped; e.g. every file to JPEG q90 "
-                       "at 256x256 from a lossless or equally compressed source), or report "
-                       "results per value")
+                       "at 256x256); when those already match, a file-size or double_jpeg gap "
+                       "means different compression histories (one class JPEG-compressed twice):"
+                       " start both from equally compressed sources, keep augment.jpeg_p > 0 so "
+                       "both classes are recompressed in training, and report results per value")
 
     @property
     def trains_as(self) -> str:
