@@ -14,7 +14,6 @@ Example::
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from dfdetect.config.schema import PrepareConfig
@@ -23,8 +22,6 @@ from dfdetect.data.manifest import (Manifest, ManifestError, group_split, parse_
                                     validate, write_manifest)
 from dfdetect.data.shortcuts import check_manifest, write_table
 from dfdetect.modalities import get_modality
-
-log = logging.getLogger(__name__)
 
 
 def output_path(cfg: PrepareConfig) -> Path:
@@ -69,9 +66,10 @@ def warn_shortcuts(manifest: Manifest, threshold: float, table: Path, echo=print
     flagged = 0
     for check in checks:
         for message in check.warnings():
-            log.warning("%s: %s", manifest.name, message)
             echo(f"WARNING: {message}")
             flagged += 1
+        if check.warnings():
+            echo(f"  what to do ({check.modality}): {check.advice}")
     echo(f"Label-shortcut check: {flagged} propert{'y' if flagged == 1 else 'ies'} predict the "
          f"label at AUC >= {threshold:g} (shortcut_warn); table: {table}")
 

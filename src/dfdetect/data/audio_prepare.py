@@ -112,7 +112,7 @@ def shortcut_warnings(manifest: Manifest, owns: Owns = _every,
         for k, v in audio_properties(s.extra).items():
             props.setdefault(k, []).append(v)
     found = find_shortcuts(props, [s.target for s in rows])
-    return [s.message() for s in found if threshold > 0 and s.worst() >= threshold]
+    return [s.message() for s in found if s.flags(threshold)]
 
 
 def prepare_audio_manifest(manifest: Manifest, cfg, out: Path, echo=print,

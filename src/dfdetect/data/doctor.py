@@ -111,6 +111,7 @@ def shortcut_lines(checks: list[ShortcutCheck], threshold: float) -> list[str]:
     warnings = [w for c in checks for w in c.warnings()]
     lines = _section(f"label shortcuts (one file property predicts the label, AUC >= "
                      f"{threshold:g})", warnings)
+    lines += [f"  what to do ({c.modality}): {c.advice}" for c in checks if c.flagged]
     lines.append("file properties, AUC of each alone as a label predictor (per split):")
     for c in checks:
         lines += [f"  {x}" for x in table_lines(c)]

@@ -38,6 +38,7 @@ DEFAULT_WARN = 0.8     # AUC of one property at which prepare / doctor warn
 MAX_FILES = 4000       # files probed per modality (a seeded random subset of larger sets)
 MAX_CATEGORIES = 50    # a "categorical" property with more values is an identifier: skipped
 MIN_SPLIT_CLASS = 30   # a split's own AUC is measured when it holds this many rows of each class
+MAX_P = 0.01           # and a warning needs a Mann-Whitney p-value below this (tiny sets: chance)
 
 
 @dataclass
@@ -51,11 +52,17 @@ class Shortcut:
     summary: str               # per-class values, e.g. "real: JPEG 100 %; fake: PNG 100 %"
     n: int                     # rows that have the property
     per_split: dict[str, float] = field(default_factory=dict)
+    p_value: float = 0.0       # two-sided Mann-Whitney U test of the score between the classes
 
     def worst(self) -> float:
         """The AUC that decides a warning: overall, or in one split where it is higher (a
         shortcut inside the validation or test split inflates that split's score)."""
         return max([self.auc, *self.per_split.values()])
+
+    def flags(self, threshold: float) -> bool:
+        """Whether this property is a shortcut at AUC ``threshold`` (0: never): strong enough
+        overall or in a split, and not the chance result of a handful of files."""
+        return threshold > 0 and self.worst() >= threshold and self.p_value < MAX_P
 
     def message(self, advice: str = "") -> str:
         """One warning line naming the property, its AUC, the per-class values and the fix."""
@@ -84,6 +91,14 @@ def _auc(labels: list[int], scores: list[float]) -> float:
 
     auc = float(roc_auc_score(labels, scores))
     return max(auc, 1.0 - auc)
+
+
+def _p_value(labels: list[int], scores: list[float]) -> float:
+    from scipy.stats import mannwhitneyu
+
+    a = [s for s, y in zip(scores, labels) if y == 0]
+    b = [s for s, y in zip(scores, labels) if y == 1]
+    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 
 def _fake_rate_scores(cats: list[str], labels: list[int]) -> tuple[list[float], float]:
@@ -128,11 +143,14 @@ def measure(name: str, values: list, labels: list[int], splits: list[str] | None
     if not numeric and len(set(vals)) > MAX_CATEGORIES:
         return None
 
-    def score(v_: list, y_: list[int]) -> tuple[float, float | None]:
+    def scores(v_: list, y_: list[int]) -> tuple[list[float], float | None]:
         if numeric:
-            return _auc(y_, [float(x) for x in v_]), None
-        rates, acc = _fake_rate_scores(v_, y_)
-        return _auc(y_, rates), acc
+            return [float(x) for x in v_], None
+        return _fake_rate_scores(v_, y_)
+
+    def score(v_: list, y_: list[int]) -> tuple[float, float | None]:
+        s_, acc_ = scores(v_, y_)
+        return _auc(y_, s_), acc_
 
     auc, acc = score(vals, ys)
     per_split = {}
@@ -142,7 +160,8 @@ def measure(name: str, values: list, labels: list[int], splits: list[str] | None
         if sp and min(sum(sub_y), len(sub_y) - sum(sub_y)) >= MIN_SPLIT_CLASS:
             per_split[sp] = score([vals[j] for j in idx], sub_y)[0]
     return Shortcut(name, "numeric" if numeric else "categorical", auc, acc,
-                    _class_summary(vals, ys, numeric), len(vals), per_split)
+                    _class_summary(vals, ys, numeric), len(vals), per_split,
+                    _p_value(ys, scores(vals, ys)[0]))
 
 
 def find_shortcuts(props: dict[str, list], labels: list[int], splits: list[str] | None = None
@@ -177,10 +196,11 @@ class ShortcutCheck:
 
     @property
     def flagged(self) -> list[Shortcut]:
-        return [s for s in self.shortcuts if self.threshold > 0 and s.worst() >= self.threshold]
+        return [s for s in self.shortcuts if s.flags(self.threshold)]
 
     def warnings(self) -> list[str]:
-        return [s.message(self.advice) for s in self.flagged]
+        """One line per flagged property (what to do is :attr:`advice`, once per modality)."""
+        return [s.message() for s in self.flagged]
 
 
 def check_rows(manifest: Manifest, rows: list[Sample], prober: Prober, threshold: float,
@@ -228,7 +248,7 @@ def table_lines(check: ShortcutCheck) -> list[str]:
             + (f" ({check.unreadable} unreadable)" if check.unreadable else ""))
     lines = [head]
     for s in check.shortcuts:
-        mark = " <- shortcut" if s in check.flagged else ""
+        mark = " <- shortcut" if s.flags(check.threshold) else ""
         splits = " ".join(f"{k} {v:.2f}" for k, v in s.per_split.items())
         lines.append(f"  {s.name:<18} AUC {s.auc:.2f}{f' ({splits})' if splits else ''}  "
                      f"{s.summary}{mark}")
@@ -241,12 +261,12 @@ def write_table(checks: list[ShortcutCheck], path: Path) -> Path:
     splits = sorted({k for c in checks for s in c.shortcuts for k in s.per_split})
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["modality", "property", "kind", "auc", "accuracy", "n"]
+    w.writerow(["modality", "property", "kind", "auc", "accuracy", "n", "p_value"]
                + [f"auc_{k}" for k in splits] + ["summary", "flagged"])
     for c in checks:
         for s in c.shortcuts:
             acc = "" if s.accuracy is None else f"{s.accuracy:.4f}"
-            w.writerow([c.modality, s.name, s.kind, f"{s.auc:.4f}", acc, s.n]
+            w.writerow([c.modality, s.name, s.kind, f"{s.auc:.4f}", acc, s.n, f"{s.p_value:.2g}"]
                        + [f"{s.per_split[k]:.4f}" if k in s.per_split else "" for k in splits]
-                       + [s.summary, int(s in c.flagged)])
+                       + [s.summary, int(s.flags(c.threshold))])
     return atomic_write_text(path, buf.getvalue())
