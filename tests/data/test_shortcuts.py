@@ -196,3 +196,32 @@ def test_a_handful_of_files_is_not_a_shortcut():
     assert weak.auc > 0.8 and weak.p_value > 0.01 and not weak.flags(0.8)
     strong = measure("fps", [25] * 6 + [30] * 6, labels)
     assert strong.auc == 1.0 and strong.flags(0.8) and not strong.flags(0)
+
+
+def test_prepare_warns_on_the_source_videos_before_cropping(tmp_path, capsys):
+    for label, fps in (("real", 25), ("fake", 30)):
+        (tmp_path / "src" / label).mkdir(parents=True)
+        for i in range(6):
+            write_video(tmp_path / "src" / label / f"{label[0]}{i}.mp4", fps, seed=i + fps)
+    code = main(["prepare", "data=folder", f"root={tmp_path / 'src'}", f"out={tmp_path / 'p'}",
+                 "detector=haar", "fallback_detector=none", "frames_per_video=1"])
+    out = capsys.readouterr().out
+    assert code == 1  # noise has no faces: every video fails, after the check
+    assert "WARNING: fps alone separates the classes (AUC 1.00; real: median 25" in out
+    assert "what to do (video): prepare re-encodes the face crops itself" in out
+    assert flagged(tmp_path / "p" / "shortcuts.csv")["fps"] == 1.0
+
+
+def test_doctor_on_crops_probes_their_source_videos(tmp_path):
+    samples = []
+    for i in range(12):
+        label = "real" if i % 2 == 0 else "fake"
+        video = tmp_path / f"v{i}.mp4"
+        write_video(video, 25 if label == "real" else 30, seed=i)
+        picture(i).save(tmp_path / f"c{i}.jpg", quality=95)  # crops: written alike
+        samples.append(Sample(id=str(i), path=f"c{i}.jpg", label=label, modality="frame",
+                              split="train", group=str(i), extra={"video_path": str(video)}))
+    path = write_manifest(Manifest(samples, tmp_path), tmp_path / "manifest.csv")
+    r = doctor(str(path), modality_of=get_modality, hash_files=False)
+    names = {s.name for c in r.shortcut_checks for s in c.flagged}
+    assert "video_fps" in names and not names & {"format", "jpeg_quality", "width"}

@@ -12,6 +12,7 @@ Example::
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +115,9 @@ def video_properties(path: Path) -> dict:
     except av.FFmpegError as e:
         raise ValueError(f"{path}: {e}") from e
     return {k: v for k, v in out.items() if v is not None}
+
+
+@lru_cache(maxsize=4096)
+def cached_video_properties(path: str) -> dict:
+    """:func:`video_properties`, once per video (a prepared manifest has many crops of each)."""
+    return video_properties(Path(path))

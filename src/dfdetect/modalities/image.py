@@ -5,6 +5,7 @@ Decoding is :func:`dfdetect.data.image.load_image`; the pipelines are
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from dfdetect.data.adapters import IMAGE_EXTS
@@ -81,6 +82,19 @@ class FrameModality(ImageModality):
     extensions = frozenset()  # written by prepare, never listed from a folder
     video_level = True
     perturbations = ("h264", "jpeg", "blur", "resize")  # crops of videos: H.264 first
-    shortcut_advice = ("these crops were written by prepare, the same way for both classes; "
-                       "the difference comes from the source videos: re-encode both classes' "
-                       "videos the same way and prepare again")
+    shortcut_advice = ("the crops were written by prepare, the same way for both classes; a "
+                       "difference in them or in their source videos (the video_* properties) "
+                       "comes from the videos: re-encode both classes' videos the same way "
+                       "(e.g. ffmpeg -i in.mp4 -r 25 -c:v libx264 -crf 23 out.mp4) and prepare "
+                       "again, or report results per value")
+
+    def shortcut_properties(self, sample, path):
+        """The crop's image properties, plus its source video's (``video_*``) when the video
+        is still where prepare found it."""
+        from dfdetect.data.probes import cached_video_properties
+
+        out = super().shortcut_properties(sample, path)
+        video = Path(sample.extra.get("video_path", ""))
+        if video.is_absolute() and video.is_file():
+            out.update({f"video_{k}": v for k, v in cached_video_properties(str(video)).items()})
+        return out
