@@ -70,8 +70,9 @@ def warn_shortcuts(manifest: Manifest, threshold: float, table: Path, echo=print
             flagged += 1
         if check.warnings():
             echo(f"  what to do ({check.modality}): {check.advice}")
-    echo(f"Label-shortcut check: {flagged} propert{'y' if flagged == 1 else 'ies'} predict the "
-         f"label at AUC >= {threshold:g} (shortcut_warn); table: {table}")
+    if flagged:
+        echo(f"Label-shortcut check: {flagged} propert{'y' if flagged == 1 else 'ies'} predict "
+             f"the label at AUC >= {threshold:g} (shortcut_warn); table: {table}")
 
 
 def adapter_names() -> list[str]:
