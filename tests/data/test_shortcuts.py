@@ -166,7 +166,7 @@ def test_measure_numeric_categorical_and_per_split():
               for sp, y in zip(splits, labels)]
     (s,) = find_shortcuts({"x": values}, labels, splits)
     assert s.auc < 0.8 and s.per_split["test"] == 1.0 and "val" not in s.per_split
-    assert "test 1.00" in s.message()
+    assert "test 1.00" in s.message() and s.flags(0.8)
 
 
 def test_faces_flux_compression_trap_is_flagged(shared_data, tmp_path, capsys):

@@ -12,6 +12,9 @@ property *alone* predicts the label:
   score (the best any rule on the category can do on these files) and the accuracy of predicting
   each category's majority class.
 
+Also per split (with >= 30 files of each class), and a two-sided Mann-Whitney p-value so that a
+handful of files does not raise a warning by chance.
+
 Each modality says which properties a file has (``Modality.shortcut_properties``; images and
 videos use :func:`image_properties` / :func:`video_properties`, header-only except the JPEG
 double-compression score) and what to do about a shortcut (``Modality.shortcut_advice``).
@@ -60,9 +63,13 @@ class Shortcut:
         return max([self.auc, *self.per_split.values()])
 
     def flags(self, threshold: float) -> bool:
-        """Whether this property is a shortcut at AUC ``threshold`` (0: never): strong enough
-        overall or in a split, and not the chance result of a handful of files."""
-        return threshold > 0 and self.worst() >= threshold and self.p_value < MAX_P
+        """Whether this property is a shortcut at AUC ``threshold`` (0: never): overall, unless
+        it is the chance result of a handful of files (p >= :data:`MAX_P`), or in a split of
+        >= :data:`MIN_SPLIT_CLASS` files a class (AUC 0.8 there is never chance)."""
+        if threshold <= 0:
+            return False
+        overall = self.auc >= threshold and self.p_value < MAX_P
+        return overall or any(v >= threshold for v in self.per_split.values())
 
     def message(self, advice: str = "") -> str:
         """One warning line naming the property, its AUC, the per-class values and the fix."""
@@ -111,6 +118,14 @@ def _fake_rate_scores(cats: list[str], labels: list[int]) -> tuple[list[float], 
     return [rate[c] for c in cats], correct / max(1, len(labels))
 
 
+def _scores(values: list, labels: list[int], numeric: bool) -> tuple[list[float], float | None]:
+    """The score of each row (its value, or its category's fake rate) and, for categories, the
+    majority-per-category accuracy."""
+    if numeric:
+        return [float(x) for x in values], None
+    return _fake_rate_scores(values, labels)
+
+
 def _class_summary(values: list, labels: list[int], numeric: bool) -> str:
     parts = []
     for y, word in ((0, "real"), (1, "fake")):
@@ -143,25 +158,16 @@ def measure(name: str, values: list, labels: list[int], splits: list[str] | None
     if not numeric and len(set(vals)) > MAX_CATEGORIES:
         return None
 
-    def scores(v_: list, y_: list[int]) -> tuple[list[float], float | None]:
-        if numeric:
-            return [float(x) for x in v_], None
-        return _fake_rate_scores(v_, y_)
-
-    def score(v_: list, y_: list[int]) -> tuple[float, float | None]:
-        s_, acc_ = scores(v_, y_)
-        return _auc(y_, s_), acc_
-
-    auc, acc = score(vals, ys)
+    scores, acc = _scores(vals, ys, numeric)
     per_split = {}
     for sp in sorted(set(splits or [])):
         idx = [j for j, i in enumerate(keep) if splits[i] == sp]
         sub_y = [ys[j] for j in idx]
         if sp and min(sum(sub_y), len(sub_y) - sum(sub_y)) >= MIN_SPLIT_CLASS:
-            per_split[sp] = score([vals[j] for j in idx], sub_y)[0]
-    return Shortcut(name, "numeric" if numeric else "categorical", auc, acc,
+            per_split[sp] = _auc(sub_y, _scores([vals[j] for j in idx], sub_y, numeric)[0])
+    return Shortcut(name, "numeric" if numeric else "categorical", _auc(ys, scores), acc,
                     _class_summary(vals, ys, numeric), len(vals), per_split,
-                    _p_value(ys, scores(vals, ys)[0]))
+                    _p_value(ys, scores))
 
 
 def find_shortcuts(props: dict[str, list], labels: list[int], splits: list[str] | None = None
