@@ -1,7 +1,9 @@
 """``prepare``: adapter -> group-aware split -> each modality's prepare step -> manifest.
 
 The steps: the adapter ``cfg.data`` lists the dataset (splits from its official lists, else a
-group-aware split made here, before any sharding so every shard agrees); then every modality
+group-aware split made here, before any sharding so every shard agrees); the label-shortcut
+check probes the original files (:mod:`dfdetect.data.shortcuts`: warnings, ``shortcuts.csv``
+beside the manifest); then every modality
 present prepares its own rows (:meth:`~dfdetect.modalities.base.Modality.prepare`: videos
 become face crops, audio becomes cached mono clips, images stay as they are); the result is
 validated and written.
@@ -18,6 +20,7 @@ from dfdetect.config.schema import PrepareConfig
 from dfdetect.data.adapters import ADAPTERS, build_manifest
 from dfdetect.data.manifest import (Manifest, ManifestError, group_split, parse_ratios,
                                     validate, write_manifest)
+from dfdetect.data.shortcuts import check_manifest, write_table
 from dfdetect.modalities import get_modality
 
 
@@ -42,6 +45,7 @@ def prepare(cfg: PrepareConfig, echo=print) -> Manifest:
     if any(not s.split for s in manifest.samples):
         manifest.samples = group_split(manifest.samples, parse_ratios(cfg.split_ratio), cfg.seed)
     out = output_path(cfg)
+    warn_shortcuts(manifest, cfg.shortcut_warn, out.parent / "shortcuts.csv", echo)
     for name in sorted({s.modality for s in manifest.samples}):
         manifest, out = get_modality(name).prepare(manifest, cfg, out, echo)
     validate(manifest, check_files=cfg.check_files)
@@ -50,6 +54,25 @@ def prepare(cfg: PrepareConfig, echo=print) -> Manifest:
     echo(f"Wrote {out}: {len(manifest)} samples, {len(groups)} groups; per split "
          f"{ {k: v for k, v in sorted(manifest.counts().items())} }")
     return manifest
+
+
+def warn_shortcuts(manifest: Manifest, threshold: float, table: Path, echo=print) -> None:
+    """Probe the original files for properties that alone predict the label; write the table to
+    ``table`` and warn (with what to do) at AUC >= ``threshold`` (0: no check)."""
+    checks = check_manifest(manifest, get_modality, threshold)
+    if not checks:
+        return
+    write_table(checks, table)
+    flagged = 0
+    for check in checks:
+        for message in check.warnings():
+            echo(f"WARNING: {message}")
+            flagged += 1
+        if check.warnings():
+            echo(f"  what to do ({check.modality}): {check.advice}")
+    if flagged:
+        echo(f"Label-shortcut check: {flagged} propert{'y' if flagged == 1 else 'ies'} predict "
+             f"the label at AUC >= {threshold:g} (shortcut_warn); table: {table}")
 
 
 def adapter_names() -> list[str]:

@@ -10,12 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from dfdetect.checkpoint import read_checkpoint
 from dfdetect.cli.main import main
 from dfdetect.config.loader import field_paths
 from dfdetect.cli.commands import COMMANDS
 
 TINY = ["model=timm:resnet18", "image_size=32", "epochs=1", "batch_size=16", "num_workers=0",
         "limit_train_batches=3", "progress=false", "device=cpu", "seed=1"]
+# enough training for timm's tiny test_resnet to learn the demo set: test AUC 0.82 measured
+# (seed 1, fp32; 0.83 with bf16-mixed); the same run with lr=0 (untrained) scores 0.57
+LEARN = ["model=timm:test_resnet", "image_size=48", "epochs=5", "lr=3e-3", "precision=32",
+         "limit_train_batches=1.0"]
+AUC_FLOOR = 0.70
 
 
 def _cli(*argv: str) -> subprocess.CompletedProcess:
@@ -88,7 +94,7 @@ def trained(demo_faces, tmp_path_factory):
     victim = next(r for r in rows if r["split"] == "train")
     (data / victim["path"]).write_bytes(b"this is not a jpeg")
     assert main(["train", f"data={data / 'manifest.csv'}", f"out_dir={work / 'runs'}",
-                 "name=tiny", *TINY, "limit_train_batches=1.0"]) == 0
+                 "name=tiny", *TINY, *LEARN]) == 0
     return work, data, victim
 
 
@@ -102,7 +108,8 @@ def test_train_writes_a_complete_run_folder(trained):
     for key in ("train/loss_step", "val/f1_macro", "val/auc", "lr"):
         assert key in header
     failures = list(csv.DictReader((run / "failures.csv").open()))
-    assert [Path(f["path"]).name for f in failures] == [Path(victim["path"]).name]
+    # the one corrupt file, logged each epoch it was drawn (5 epochs)
+    assert {Path(f["path"]).name for f in failures} == {Path(victim["path"]).name}
     assert "cannot decode image" in failures[0]["reason"]
 
 
@@ -123,7 +130,7 @@ def test_evaluate_writes_report(trained, tmp_path):
     for key in ("auc", "eer", "eer_threshold", "average_precision", "accuracy",
                 "balanced_accuracy", "f1_macro", "per_class", "confusion_matrix"):
         assert key in overall
-    assert 0.0 <= overall["auc"] <= 1.0
+    assert overall["auc"] >= AUC_FLOOR, overall  # held-out identities: the model learned
     assert overall["n"] == sum(1 for r in csv.DictReader((data / "manifest.csv").open())
                                if r["split"] == "test")
     for name in ("report.md", "predictions.csv", "roc.png", "confusion_matrix.png"):
@@ -143,7 +150,9 @@ def test_predict_folder_with_a_corrupt_file_keeps_going(trained, tmp_path):
     assert len(rows) == len(list(folder.iterdir()))
     assert rows["broken.png"]["status"] == "error" and rows["broken.png"]["score"] == ""
     ok = [r for r in rows.values() if r["status"] == "ok"]
-    assert all(0.0 <= float(r["score"]) <= 1.0 and r["label"] in ("real", "fake") for r in ok)
+    threshold = read_checkpoint(work / "runs/tiny/best.ckpt")["threshold"]
+    assert ok and all(r["label"] == ("fake" if float(r["score"]) >= threshold else "real")
+                      for r in ok)
 
 
 def test_predict_custom_columns_and_single_file(trained, tmp_path):
@@ -188,6 +197,7 @@ def test_predict_videos_end_to_end(trained, tmp_path):
     rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert rows["broken.mp4"]["status"] == "error" and rows["broken.mp4"]["score"] is None
     talk = rows["talk.mp4"]
-    assert talk["status"] == "ok" and 0.0 <= talk["score"] <= 1.0
-    assert 1 <= len(talk["frames"]) <= 4
-    assert all(0.0 <= f["score"] <= 1.0 for f in talk["frames"])
+    assert talk["status"] == "ok" and 1 <= len(talk["frames"]) <= 4
+    # aggregation=mean (the default): the video score is the mean of its frame scores
+    frames = [f["score"] for f in talk["frames"]]
+    assert talk["score"] == pytest.approx(sum(frames) / len(frames), abs=1e-6)

@@ -73,4 +73,4 @@ def test_bit_depth_and_duration_shortcuts_and_a_clean_set():
     longer = [sample(i, lab, secs=str((5 if lab == "real" else 1) + i * 0.01))
               for i, lab in enumerate(["real", "fake"] * 10)]
     (warning,) = shortcut_warnings(Manifest(longer))
-    assert warning.startswith("duration alone separates the classes (AUC 1.00)")
+    assert warning.startswith("duration alone separates the classes (AUC 1.00; real: median 5.1")

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
 from dfdetect.config.schema import EvaluateConfig
-from dfdetect.evaluation.evaluate import evaluate, score_manifest
-from dfdetect.inference.scorers import build_scorer
-from dfdetect.metrics.threshold import choose_threshold
+from dfdetect.evaluation.evaluate import evaluate
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -43,25 +42,68 @@ def test_image_report_files_and_stable_keys(image_report) -> None:
     assert list(report["by_method"]) == ["faceswap_blend"]
     assert [(r["perturbation"], r["level"]) for r in report["robustness"]] == [("jpeg", 50.0),
                                                                             ("resize", 0.5)]
-    assert all(0.0 <= r["auc_frame"] <= 1.0 for r in report["robustness"])
+    n_test = report["overall"]["n"]
+    assert [r["n"] for r in report["robustness"]] == [n_test, n_test]  # every row rescored
     assert len(report["mistakes"]) <= 5
     md = (result.out_dir / "report.md").read_text()
     assert "## Frame level" in md and "| tpr_at_fpr_1 |" in md and "## Robustness" in md
 
 
-def test_threshold_is_chosen_on_val_and_applied_to_test(image_report, demo_faces) -> None:
-    cfg, result = image_report
-    from dfdetect.data.load import open_dataset
+class _HandScorer:
+    """Scores written by hand per file name (a second table while a perturbation is applied)."""
 
-    val = open_dataset(str(demo_faces), check_files=False).where(split="val")
-    rows = score_manifest(val, build_scorer(cfg.ckpt, device="cpu", num_workers=0))
-    expected = choose_threshold([r["target"] for r in rows], [r["score"] for r in rows], "eer")
+    backend, threshold, batch_size = "torch", 0.5, 1
+    meta = {"preprocessing": {"modality": "image"}}
+
+    def __init__(self, clean: dict[str, float], perturbed: dict[str, float]) -> None:
+        self.clean, self.perturbed, self.perturb = clean, perturbed, None
+
+    def score(self, paths, progress=None):
+        from dfdetect.inference.predictor import Prediction
+
+        table = self.perturbed if self.perturb is not None else self.clean
+        return [Prediction(str(p), table[Path(p).name]) for p in paths]
+
+
+def _hand_manifest(tmp_path) -> Path:
+    from dfdetect.data.manifest import Manifest, Sample, write_manifest
+
+    rows = [("v_r1", "real", "val"), ("v_r2", "real", "val"), ("v_r3", "real", "val"),
+            ("v_f1", "fake", "val"), ("v_f2", "fake", "val"), ("v_f3", "fake", "val"),
+            ("t_r1", "real", "test"), ("t_r2", "real", "test"),
+            ("t_f1", "fake", "test"), ("t_f2", "fake", "test")]
+    samples = [Sample(id=i, path=f"{i}.jpg", label=lab, split=sp, group=i) for i, lab, sp in rows]
+    return write_manifest(Manifest(samples, tmp_path, "hand"), tmp_path / "hand.csv")
+
+
+def test_threshold_is_chosen_on_val_and_applied_to_test(tmp_path, monkeypatch) -> None:
+    import dfdetect.evaluation.evaluate as ev
+
+    # val: reals 0.10 0.30 0.45, fakes 0.40 0.70 0.90. At 0.45 one fake of three is missed
+    # (0.40) and one real of three is flagged (0.45): misses = false alarms, so the EER
+    # threshold is 0.45 (EER 1/3). Chosen on the test scores instead it would be 0.50.
+    val = {"v_r1.jpg": 0.10, "v_r2.jpg": 0.30, "v_r3.jpg": 0.45,
+           "v_f1.jpg": 0.40, "v_f2.jpg": 0.70, "v_f3.jpg": 0.90}
+    test = {"t_r1.jpg": 0.46, "t_r2.jpg": 0.60, "t_f1.jpg": 0.50, "t_f2.jpg": 0.30}
+    # under the perturbation every test fake scores below every test real: AUC 0
+    flipped = {"t_r1.jpg": 0.8, "t_r2.jpg": 0.9, "t_f1.jpg": 0.1, "t_f2.jpg": 0.2}
+    monkeypatch.setattr(ev, "build_scorer",
+                        lambda *a, **k: _HandScorer({**val, **test}, {**val, **flipped}))
+    cfg = EvaluateConfig(ckpt="hand.ckpt", data=str(_hand_manifest(tmp_path)), split="test",
+                         out=str(tmp_path / "r"), robustness="jpeg:50", bootstrap=0,
+                         device="cpu", num_workers=0)
+    result = evaluate(cfg, echo=lambda *_: None)
     thr = result.report["levels"]["frame"]["threshold"]
-    assert thr == {"value": pytest.approx(expected), "source": "val:eer", "rule": "eer",
+    assert thr == {"value": pytest.approx(0.45), "source": "val:eer", "rule": "eer",
                    "split": "val"}
-    assert result.metrics["threshold"] == pytest.approx(expected)
-    preds = list(csv.DictReader((result.out_dir / "predictions.csv").open()))
-    assert all(p["pred"] == ("fake" if float(p["score"]) >= expected else "real") for p in preds)
+    rows = csv.DictReader((result.out_dir / "predictions.csv").open())
+    preds = {p["id"]: p["pred"] for p in rows}
+    # fake when score >= 0.45; at 0.5 (fixed, or chosen on test) t_r1 would be called real
+    assert preds == {"t_r1": "fake", "t_r2": "fake", "t_f1": "fake", "t_f2": "real"}
+    assert result.metrics["accuracy"] == pytest.approx(0.25)
+    assert result.metrics["auc"] == pytest.approx(0.25)  # 1 of 4 (fake, real) pairs ordered
+    assert [(r["perturbation"], r["n"], r["auc_frame"]) for r in result.report["robustness"]] \
+        == [("jpeg", 4, 0.0)]
 
 
 def test_given_threshold_and_checkpoint_fallback(demo_faces, make_tiny_ckpt, tmp_path) -> None:

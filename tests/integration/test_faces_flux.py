@@ -18,15 +18,16 @@ def test_train_briefly_then_evaluate(shared_data, tmp_path):
     first = manifest.read_text().splitlines()[1].split(",")
     assert first[1].startswith(str(shared_data))  # outside the manifest's folder: absolute
     assert main(["train", f"data={manifest}", f"out_dir={tmp_path / 'runs'}", "name=flux",
-                 "model=timm:resnet18", "image_size=64", "epochs=1", "batch_size=16",
-                 "limit_train_batches=4", "limit_val_batches=4", "num_workers=0",
-                 "progress=false", "device=cpu"]) == 0
+                 "model=timm:test_resnet", "image_size=64", "epochs=2", "batch_size=32",
+                 "lr=3e-3", "precision=32", "num_workers=0", "progress=false",
+                 "device=cpu"]) == 0
     out = tmp_path / "eval"
     assert main(["evaluate", f"ckpt={tmp_path / 'runs/flux/best.ckpt'}", f"data={manifest}",
-                 "split=test", f"out={out}"]) == 0
+                 "split=test", f"out={out}", "device=cpu", "num_workers=0"]) == 0
     report = json.loads((out / "metrics.json").read_text())
-    auc = report["overall"]["auc"]
-    assert isinstance(auc, float) and 0.0 <= auc <= 1.0
+    # measured: test AUC 0.99 (fp32, seed 3 split); the same run with lr=0 scores 0.76 (these
+    # generated faces differ from the real ones even in an untrained net's features)
+    assert report["overall"]["auc"] >= 0.90
     assert report["overall"]["n"] > 0 and report["failed"] == 0
     assert set(report["by_source"]) <= {"video_extraction", "web_scraping", "FLUX1_LoRA"}
     assert (out / "report.md").read_text().startswith("# Evaluation")

@@ -32,8 +32,23 @@ def test_prepare_train_evaluate_reports_eer(shared_data, tmp_path):
     assert main(["evaluate", f"ckpt={tmp_path / 'runs/sv/best.ckpt'}", f"data={manifest}",
                  "split=test", f"out={out}", "num_workers=0", "device=cpu"]) == 0
     report = json.loads((out / "metrics.json").read_text())
+    # No learning floor here: from scratch, no audio model learns these real vocoders in CI time
+    # (measured test EER: lcnn 8 epochs 0.40, aasist_light 3 epochs 0.55, untrained lcnn 0.45;
+    # docs/audio.md). Instead the reported EER must sit at the ROC's FPR = FNR crossing of the
+    # scores in predictions.csv, computed here with scikit-learn.
+    import csv
+
+    import numpy as np
+    from sklearn.metrics import roc_curve
+
+    rows = [r for r in csv.DictReader((out / "predictions.csv").open()) if r["score"]]
+    fpr, tpr, _ = roc_curve([r["label"] == "fake" for r in rows],
+                            [float(r["score"]) for r in rows], drop_intermediate=False)
+    fnr = 1.0 - tpr
+    i = int(np.argmax(fnr <= fpr))
+    lo, hi = (i - 1, i) if i > 0 else (0, 0)
     eer = report["audio"]["eer"]
-    assert isinstance(eer, float) and 0.0 <= eer <= 1.0
+    assert fpr[lo] - 1e-9 <= eer <= fpr[hi] + 1e-9 and fnr[hi] - 1e-9 <= eer <= fnr[lo] + 1e-9
     assert report["failed"] == 0 and report["overall"]["n"] > 0
     assert set(report["audio"]["per_attack"]) <= {"melgan_orig", "melgan_ours", "waveglow",
                                                   "wavenet", "wavernn"}

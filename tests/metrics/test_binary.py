@@ -108,7 +108,13 @@ def test_matches_sklearn_on_random_data(seed: int) -> None:
         skm.f1_score(y, pred, average="macro", labels=[0, 1], zero_division=0))
     assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, pred))
     assert m["confusion_matrix"] == skm.confusion_matrix(y, pred, labels=[0, 1]).tolist()
-    assert 0.0 <= m["eer"] <= 1.0
+    # the EER is where the ROC crosses FPR = FNR: between sklearn's two ROC points around it
+    fpr, tpr, _ = skm.roc_curve(y, s, drop_intermediate=False)
+    fnr = 1.0 - tpr
+    i = int(np.argmax(fnr <= fpr))
+    lo, hi = (i - 1, i) if i > 0 else (0, 0)
+    assert fpr[lo] - 1e-9 <= m["eer"] <= fpr[hi] + 1e-9
+    assert fnr[hi] - 1e-9 <= m["eer"] <= fnr[lo] + 1e-9
     json.dumps(m)  # plain Python values only
 
 

@@ -69,9 +69,17 @@ def test_report_section_belongs_to_the_audio_modality(tmp_path):
     md = get_modality("audio").report_section(report, _rows(), {}, cfg, tmp_path)
     assert set(report["audio"]) >= {"eer", "min_dcf", "min_tdcf", "per_attack"}
     assert (tmp_path / "det_curve.png").read_bytes()[:4] == b"\x89PNG"
-    assert "## Anti-spoofing (audio)" in md and "| A01 | 1 |" in md
-    assert md == render_audio_markdown(report["audio"])
-    assert md == audio_section({}, _rows(), cfg, tmp_path)
+    # bona fide 0.1, 0.4 vs spoofs 0.3 (A01), 0.9 (A02): at 0.4 one spoof of two is missed and
+    # one bona fide of two flagged, EER 0.5; A01 alone also 0.5; A02 is separated, EER 0
+    assert report["audio"]["eer"] == pytest.approx(0.5)
+    per = report["audio"]["per_attack"]
+    assert {k: (v["n_spoof"], v["eer"]) for k, v in per.items()} == {
+        "A01": (1, pytest.approx(0.5)), "A02": (1, pytest.approx(0.0))}
+    lines = md.splitlines()
+    assert "## Anti-spoofing (audio)" in lines and "| EER | 0.5000 |" in lines
+    assert "| min t-DCF (ASVspoof 2019 cost model) | n/a (pass asv_scores=) |" in lines
+    a01 = next(i for i, x in enumerate(lines) if x.startswith("| A01 | 1 | 0.5000 |"))
+    assert lines[a01 + 1].startswith("| A02 | 1 | 0.0000 |")
 
 
 def test_roc_by_method_keeps_the_hardest_and_pools_the_rest(tmp_path, monkeypatch):

@@ -64,10 +64,12 @@ def run_merge(cfg: MergeConfig) -> None:
 def run_doctor(cfg: DoctorConfig) -> None:
     from dfdetect.data.doctor import doctor
     from dfdetect.data.manifest import ManifestError
+    from dfdetect.modalities import get_modality
 
     if not cfg.manifest:
         raise ManifestError("doctor needs manifest=<manifest CSV>")
-    report = doctor(cfg.manifest, cfg.root, hash_files=cfg.hash_files)
+    report = doctor(cfg.manifest, cfg.root, hash_files=cfg.hash_files,
+                    shortcut_warn=cfg.shortcut_warn, modality_of=get_modality)
     print(report.text)
     if not report.ok:
         raise ManifestError(f"{cfg.manifest}: leakage, duplicates or missing files (see above)")
@@ -102,7 +104,8 @@ COMMANDS = {
     "prepare": (PrepareConfig, "turn a dataset's own layout into a manifest with splits; videos "
                 "into face crops", run_prepare),
     "merge": (MergeConfig, "join the shard manifests of a sharded prepare", run_merge),
-    "doctor": (DoctorConfig, "report class balance, split leakage, duplicate and missing files",
+    "doctor": (DoctorConfig, "report class balance, split leakage, duplicate and missing files, "
+               "label shortcuts",
                run_doctor),
     "models": (None, "list the registered models", run_models),
 }

@@ -326,6 +326,10 @@ class PrepareConfig:
     retry_failed: bool = opt(False, "re-run videos that failed in an earlier run (done videos "
                              "are always skipped)")
     device: str = opt("cpu", "device of the face detector: cpu, cuda or mps", "cuda")
+    shortcut_warn: float = opt(0.8, "warn when one file property (format, size, JPEG quality, "
+                               "fps, codec, sample rate, ...) alone predicts the label with this "
+                               "AUC; table in shortcuts.csv beside the manifest; 0 = no check",
+                               "0.9")
 
     # audio (issue 6)
     protocol: str = opt("", "protocol / key file or folder for datasets that ship them "
@@ -354,6 +358,9 @@ class DoctorConfig:
     manifest: str = opt("", "manifest CSV to check", "data/ffpp_c23/manifest.csv")
     root: str = opt("", "folder the manifest's paths are relative to (default: its folder)")
     hash_files: bool = opt(True, "hash every file to find identical files in different splits")
+    shortcut_warn: float = opt(0.8, "flag file properties (format, size, JPEG quality, fps, "
+                               "codec, ...) that alone predict the label with this AUC; 0 = no "
+                               "check", "0.9")
 
 
 @dataclass

@@ -5,13 +5,13 @@ is written once to ``<out folder>/audio/<key>.flac`` where the key hashes the so
 size, mtime) and the settings, so a re-run skips finished clips (resumable) and a settings change
 writes new ones. A file that cannot be decoded is one line in ``failures.csv`` and is left out.
 
-It also checks the *original* files for label shortcuts: when sample rate, bit depth, codec or
-duration alone separates bona fide from spoof, a model learns that instead of the artefacts.
+The label-shortcut check (``prepare`` runs it on the original files, :mod:`dfdetect.data.
+shortcuts`) reads :func:`audio_properties`: when sample rate, bit depth, codec or duration alone
+separates bona fide from spoof, a model learns that instead of the artefacts.
 """
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -21,11 +21,10 @@ import numpy as np
 
 from dfdetect.data.manifest import Manifest, Sample
 from dfdetect.data.media import DecodeError
+from dfdetect.data.shortcuts import DEFAULT_WARN, find_shortcuts
 from dfdetect.failures import FailureLog
 from dfdetect.io import atomic_write
 
-log = logging.getLogger(__name__)
-SHORTCUT_LEVEL = 0.95  # accuracy (or AUC) of a single property that triggers the warning
 Owns = Callable[[Sample], bool]  # which rows are audio (the audio modality decides)
 
 
@@ -94,46 +93,33 @@ def convert_manifest(manifest: Manifest, out_dir: Path, sample_rate: int, trim: 
     return replace(manifest, samples=kept)
 
 
-def _best_accuracy(values: list[str], labels: list[int]) -> float:
-    """Accuracy of predicting the label from a categorical value by majority per value."""
-    per: dict[str, list[int]] = {}
-    for v, y in zip(values, labels):
-        per.setdefault(v, []).append(y)
-    return sum(max(sum(ys), len(ys) - sum(ys)) for ys in per.values()) / max(1, len(labels))
+def audio_properties(extra: dict) -> dict:
+    """The shortcut-check properties of an audio row from its :func:`source_info` columns."""
+    secs = extra.get("seconds", "")
+    return {"sample rate": extra.get("orig_sample_rate", ""),
+            "bit depth": extra.get("orig_subtype", ""),
+            "codec / container": extra.get("orig_format", ""),
+            "duration": float(secs) if secs else None}
 
 
-def shortcut_warnings(manifest: Manifest, owns: Owns = _every) -> list[str]:
-    """Properties of the original files that alone predict the label (one message each)."""
-    from sklearn.metrics import roc_auc_score
-
+def shortcut_warnings(manifest: Manifest, owns: Owns = _every,
+                      threshold: float = DEFAULT_WARN) -> list[str]:
+    """Properties of the original files (the rows' :func:`source_info` columns) that alone
+    predict the label, one message each (:mod:`dfdetect.data.shortcuts`)."""
     rows = [s for s in manifest.samples if owns(s)]
-    labels = [s.target for s in rows]
-    if len(set(labels)) < 2:
-        return []
-    base = max(sum(labels), len(labels) - sum(labels)) / len(labels)
-    out = []
-    for key, what in (("orig_sample_rate", "sample rate"), ("orig_subtype", "bit depth"),
-                      ("orig_format", "codec / container")):
-        values = [s.extra.get(key, "") for s in rows]
-        if all(values) and len(set(values)) > 1:
-            acc = _best_accuracy(values, labels)
-            if acc >= SHORTCUT_LEVEL and acc > base:
-                out.append(f"{what} alone predicts the label for {acc:.0%} of files "
-                           f"(values {sorted(set(values))}); a model can learn it instead of "
-                           "the spoofing artefacts: match it across classes or report per value")
-    secs = [s.extra.get("seconds", "") for s in rows]
-    if all(secs):
-        auc = roc_auc_score(labels, [float(x) for x in secs])
-        if max(auc, 1 - auc) >= SHORTCUT_LEVEL:
-            out.append(f"duration alone separates the classes (AUC {max(auc, 1 - auc):.2f}); "
-                       "crop to a fixed length and consider trim_silence=true")
-    return out
+    props: dict[str, list] = {}
+    for s in rows:
+        for k, v in audio_properties(s.extra).items():
+            props.setdefault(k, []).append(v)
+    found = find_shortcuts(props, [s.target for s in rows])
+    return [s.message() for s in found if s.flags(threshold)]
 
 
 def prepare_audio_manifest(manifest: Manifest, cfg, out: Path, echo=print,
                            owns: Owns = _every) -> Manifest:
-    """The prepare step for audio rows (``owns``): convert (``cfg.convert_audio``) and warn on
-    shortcuts. A manifest without such rows is returned unchanged."""
+    """The prepare step for audio rows (``owns``): convert (``cfg.convert_audio``) or record the
+    originals' :func:`source_info`. A manifest without such rows is returned unchanged. (The
+    label-shortcut check runs before, in ``prepare``, on the original files.)"""
     if not any(owns(s) for s in manifest.samples):
         return manifest
     failures = FailureLog(out.parent / "failures.csv")
@@ -144,9 +130,6 @@ def prepare_audio_manifest(manifest: Manifest, cfg, out: Path, echo=print,
         manifest = replace(manifest, samples=[
             replace(s, extra={**s.extra, **source_info(manifest.resolve(s))})
             if owns(s) else s for s in manifest.samples])
-    for message in shortcut_warnings(manifest, owns):
-        log.warning("%s: %s", manifest.name, message)
-        echo(f"WARNING: {message}")
     if failures.count:
         echo(f"{failures.count} audio file(s) could not be decoded: see {failures.path}")
     return manifest

@@ -6,12 +6,16 @@ train: the source face leaks; the naming rule is :func:`~dfdetect.data.adapters.
 source_names`, on the video's file for prepared crops), files with identical content in different
 splits (found by hashing: a re-encoded copy or a duplicated crop inflates scores), and missing
 files. It reports instead of raising, so it can show every problem at once; ``ok`` is False when
-there is leakage or a missing file.
+there is leakage or a missing file. With ``modality_of`` (the CLI passes
+:func:`dfdetect.modalities.get_modality`) it also runs the label-shortcut check
+(:mod:`dfdetect.data.shortcuts`): the table of file properties that predict the label, and
+warnings above ``shortcut_warn`` (they do not make ``ok`` False: a benchmark may carry them on
+purpose, but results on it must say so).
 
 Example::
 
-    report = doctor("data/ffpp_c23/manifest.csv")
-    print(report.text)
+    report = doctor("data/ffpp_c23/manifest.csv", modality_of=get_modality)
+    print(report.text, report.shortcuts)
 """
 from __future__ import annotations
 
@@ -19,9 +23,11 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from dfdetect.data.adapters._common import source_names
 from dfdetect.data.manifest import Manifest, Sample, group_leaks, read_manifest
+from dfdetect.data.shortcuts import DEFAULT_WARN, ShortcutCheck, check_manifest, table_lines
 
 
 @dataclass
@@ -34,6 +40,12 @@ class DoctorReport:
     missing: list[str]
     text: str
     name_leaks: list[str] = field(default_factory=list)
+    shortcut_checks: list[ShortcutCheck] = field(default_factory=list)
+
+    @property
+    def shortcuts(self) -> list[str]:
+        """The warnings of the label-shortcut check (property, AUC, per-class values, fix)."""
+        return [w for c in self.shortcut_checks for w in c.warnings()]
 
     @property
     def ok(self) -> bool:
@@ -92,7 +104,23 @@ def _section(title: str, items: list[str], limit: int = 10) -> list[str]:
     return [f"{title}: {len(items)}"] + [f"  {x}" for x in items[:limit]] + more
 
 
-def doctor(path: str, root: str = "", hash_files: bool = True) -> DoctorReport:
+def shortcut_lines(checks: list[ShortcutCheck], threshold: float) -> list[str]:
+    """The doctor's label-shortcut section: warnings first, then every property's AUC."""
+    if threshold <= 0:
+        return ["label shortcuts: not checked (shortcut_warn=0)"]
+    warnings = [w for c in checks for w in c.warnings()]
+    lines = _section(f"label shortcuts (one file property predicts the label, AUC >= "
+                     f"{threshold:g})", warnings)
+    lines += [f"  what to do ({c.modality}): {c.advice}" for c in checks if c.flagged]
+    lines.append("file properties, AUC of each alone as a label predictor (per split):")
+    for c in checks:
+        lines += [f"  {x}" for x in table_lines(c)]
+    return lines
+
+
+def doctor(path: str, root: str = "", hash_files: bool = True,
+           shortcut_warn: float = DEFAULT_WARN, modality_of: Callable | None = None
+           ) -> DoctorReport:
     """Check the manifest at ``path``; see the module docstring for what is checked."""
     m = read_manifest(path, root or None)
     counts = m.counts()
@@ -112,7 +140,12 @@ def doctor(path: str, root: str = "", hash_files: bool = True) -> DoctorReport:
     lines += (_section("identical files in different splits", dups) if hash_files
               else ["identical files in different splits: not checked (hash_files=false)"])
     lines += _section("missing files", missing)
-    report = DoctorReport(counts, leaks, dups, missing, "", name_leaks)
-    lines.append("verdict: " + ("no problems found" if report.ok else "problems found (above)"))
+    checks = check_manifest(m, modality_of, shortcut_warn) if modality_of else []
+    lines += (shortcut_lines(checks, shortcut_warn) if modality_of
+              else ["label shortcuts: not checked (no modality_of)"])
+    report = DoctorReport(counts, leaks, dups, missing, "", name_leaks, checks)
+    lines.append("verdict: " + ("no problems found" if report.ok else "problems found (above)")
+                 + (f"; {len(report.shortcuts)} label shortcut warning(s)"
+                    if report.shortcuts else ""))
     report.text = "\n".join(lines)
     return report

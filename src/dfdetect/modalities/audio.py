@@ -50,12 +50,23 @@ class AudioModality(Modality):
                         levels={"frame": "clip", "video": "group"})
     model_hint = ("pick an audio model (aasist, aasist_light, rawnet2, lcnn, audio_timm:<name>; "
                   "see `dfdetect models`)")
+    shortcut_advice = ("convert both classes the same way (prepare's convert_audio=true writes "
+                       "one rate, mono, 16-bit FLAC), crop to a fixed length, consider "
+                       "trim_silence=true, or report results per value")
 
     def prepare(self, manifest, cfg, out: Path, echo=print):
-        """Decode once into cached 16-bit mono FLAC clips (``convert_audio``), warn on shortcuts."""
+        """Decode once into cached 16-bit mono FLAC clips (``convert_audio``)."""
         from dfdetect.data.audio_prepare import prepare_audio_manifest
 
         return prepare_audio_manifest(manifest, cfg, out, echo, owns=self.owns), out
+
+    def shortcut_properties(self, sample, path):
+        """The original file's rate, bit depth, container and duration (a prepared row keeps
+        them in its extra columns; its own FLAC clip is the same for every row)."""
+        from dfdetect.data.audio_prepare import audio_properties, source_info
+
+        extra = sample.extra if sample.extra.get("orig_format") else source_info(path)
+        return audio_properties(extra)
 
     def preprocessing(self, data_cfg, model) -> dict:
         self.check_model(model)

@@ -63,6 +63,7 @@ class Modality:
     model_hint: str = "see `dfdetect models`"
     input_layout: str = ""  # the model input, as export's metadata describes it
     score_transform: Callable[[dict], Callable] | None = None
+    shortcut_advice: str = ""  # what to do when a file property predicts the label
 
     @property
     def trains_as(self) -> str:
@@ -76,6 +77,12 @@ class Modality:
         """This modality's rows made trainable (others pass through) and where the manifest is
         to be written (normally ``out``). The base step changes nothing."""
         return manifest, out
+
+    def shortcut_properties(self, sample, path: Path) -> dict:
+        """Cheap properties of one row's file (format, size, rate, ...) for the label-shortcut
+        check (:mod:`dfdetect.data.shortcuts`); values are numbers or categories. Default: none,
+        the check skips this modality."""
+        return {}
 
     def check_model(self, model) -> None:
         """Raise :class:`~dfdetect.models.ModelError` when ``model`` takes other media."""

@@ -5,6 +5,7 @@ Decoding is :func:`dfdetect.data.image.load_image`; the pipelines are
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from dfdetect.data.adapters import IMAGE_EXTS
@@ -20,6 +21,12 @@ class ImageModality(Modality):
     perturbations = ("jpeg", "blur", "resize")
     model_hint = ("pick an image model (timm:<name>, dual_branch, swin, xception; see "
                   "`dfdetect models`)")
+    shortcut_advice = ("re-encode both classes the same way before training (one format, one "
+                       "size, one JPEG quality, metadata stripped; e.g. every file to JPEG q90 "
+                       "at 256x256); when those already match, a file-size or double_jpeg gap "
+                       "means different compression histories (one class JPEG-compressed twice):"
+                       " start both from equally compressed sources, keep augment.jpeg_p > 0 so "
+                       "both classes are recompressed in training, and report results per value")
 
     @property
     def trains_as(self) -> str:
@@ -55,6 +62,11 @@ class ImageModality(Modality):
         size = int(preprocessing["image_size"])
         return torch.randn(batch, 3, size, size, generator=generator)  # (B, 3, S, S)
 
+    def shortcut_properties(self, sample, path):
+        from dfdetect.data.probes import image_properties
+
+        return image_properties(path)
+
     def thumbnail(self, path, preprocessing: dict, size: int):
         from PIL import Image, ImageOps
 
@@ -70,3 +82,19 @@ class FrameModality(ImageModality):
     extensions = frozenset()  # written by prepare, never listed from a folder
     video_level = True
     perturbations = ("h264", "jpeg", "blur", "resize")  # crops of videos: H.264 first
+    shortcut_advice = ("the crops were written by prepare, the same way for both classes; a "
+                       "difference in them or in their source videos (the video_* properties) "
+                       "comes from the videos: re-encode both classes' videos the same way "
+                       "(e.g. ffmpeg -i in.mp4 -r 25 -c:v libx264 -crf 23 out.mp4) and prepare "
+                       "again, or report results per value")
+
+    def shortcut_properties(self, sample, path):
+        """The crop's image properties, plus its source video's (``video_*``) when the video
+        is still where prepare found it."""
+        from dfdetect.data.probes import cached_video_properties
+
+        out = super().shortcut_properties(sample, path)
+        video = Path(sample.extra.get("video_path", ""))
+        if video.is_absolute() and video.is_file():
+            out.update({f"video_{k}": v for k, v in cached_video_properties(str(video)).items()})
+        return out

@@ -36,6 +36,17 @@ class VideoModality(ImageModality):
     needs_prepare = ("this manifest lists videos: run `dfdetect prepare` first to turn them into "
                      "face crops, then train on the prepared manifest")
     perturbations = ("h264",)
+    shortcut_advice = ("prepare re-encodes the face crops itself (same size and JPEG quality for"
+                       " both classes), which removes container, codec and resolution "
+                       "differences from the crops, but frame rate, bitrate and the source's "
+                       "compression still shape what the crops show: re-encode both classes' "
+                       "videos the same way (e.g. ffmpeg -i in.mp4 -r 25 -c:v libx264 -crf 23 "
+                       "out.mp4) or report results per value")
+
+    def shortcut_properties(self, sample, path):
+        from dfdetect.data.probes import video_properties
+
+        return video_properties(path)
 
     def prepare(self, manifest, cfg, out: Path, echo=print):
         """Validate the videos, crop them (``preprocess.run``) and put the crop rows in their

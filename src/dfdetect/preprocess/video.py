@@ -76,7 +76,7 @@ def with_crop_settings(preprocessing: dict, samples, echo=print) -> dict:
     for data without crop rows."""
     from collections import Counter
 
-    kinds = Counter(s.extra.get(CROP_COLUMN, "") for s in samples if s.modality == "frame")
+    kinds = Counter(s.extra.get(CROP_COLUMN, "") for s in samples if s.extra.get("video_id"))
     recorded = Counter({k: n for k, n in kinds.items() if k})
     if not recorded:
         if kinds:
