@@ -8,7 +8,7 @@ Three measurements, each with fp32 and bf16-mixed side by side in the same proce
    shared machine hits both sides alike; the best round of each counts.
 2. **Predict speed**: the same model in eval mode scoring batches, fp32 against bf16 autocast.
 3. **Cost in AUC** (skip with ``--no-auc``): the demo's face set and training recipe
-   (``dfdetect demo``'s ResNet-18 from scratch, same seed) trained once per precision through
+   (ResNet-18 from scratch with the demo's settings, same seed) trained once per precision through
    dfdetect's own ``train``, then evaluated on the demo's held-out test identities.
 
 Prints samples/s, the ratio bf16 / fp32 (above 1: bf16 is faster) and the test AUC of both, plus
@@ -111,7 +111,8 @@ def auc(args, precision: str, manifest: Path, out: Path) -> float | None:
     from dfdetect.evaluation.evaluate import evaluate
     from dfdetect.training.recipe import train
 
-    demo = DemoConfig(out=str(out), epochs=args.epochs, device="cpu")
+    demo = DemoConfig(out=str(out), epochs=args.epochs, device="cpu", model="timm:resnet18",
+                      pretrained="false")
     cfg = _train_config(demo, manifest)
     cfg.name, cfg.trainer.precision, cfg.trainer.progress = f"prec_{precision}", precision, False
     t0 = time.perf_counter()

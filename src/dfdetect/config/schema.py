@@ -368,7 +368,10 @@ class DemoConfig:
     """Options of `dfdetect demo`."""
 
     out: str = opt("runs/demo", "folder for the demo's data, run, report and submission")
-    model: str = opt("timm:resnet18", "model to train")
+    model: str = opt("timm:tf_efficientnet_lite0", "image model to train", "timm:resnet18")
+    pretrained: str = opt("imagenet", "initial weights of the image model: imagenet (offline "
+                          "weights installed as packages; see `dfdetect models`) or false (from "
+                          "scratch)", "false")
     audio: bool = opt(True, "also run the audio part (synthetic speech vs Griffin-Lim resynthesis)")
     audio_model: str = opt("lcnn", "audio model the demo trains", "aasist_light")
     audio_epochs: int = opt(12, "training epochs of the audio part (1 s crops, ~4 steps each)")

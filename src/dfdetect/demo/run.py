@@ -77,7 +77,7 @@ def _prepare_videos(cfg: DemoConfig, data_dir: Path, videos, echo) -> list:
 def _train_config(cfg: DemoConfig, manifest: Path) -> TrainConfig:
     t = TrainConfig(name="run", out_dir=str(cfg.out))
     t.data.manifest, t.data.image_size, t.data.batch_size = str(manifest), cfg.image_size, 32
-    t.model.name, t.model.pretrained = cfg.model, "false"
+    t.model.name, t.model.pretrained = cfg.model, cfg.pretrained
     t.optim.lr, t.optim.warmup_epochs = 2e-3, 0.5
     t.trainer.epochs, t.trainer.seed, t.trainer.device = cfg.epochs, cfg.seed, cfg.device
     t.trainer.log_every_n_steps = 5
@@ -92,7 +92,9 @@ def run_demo(cfg: DemoConfig, echo=print) -> DemoResult:
 
     start = time.perf_counter()
     manifest = _prepare_data(cfg, echo)
-    echo(f"[2/4] Training {cfg.model} from scratch for {cfg.epochs} epochs")
+    start_from = "from scratch" if cfg.pretrained in ("", "false") else \
+        f"from {cfg.pretrained} weights (installed offline as a package)"
+    echo(f"[2/4] Training {cfg.model} {start_from} for {cfg.epochs} epochs")
     result = train(_train_config(cfg, manifest), echo=echo)
     echo("[3/4] Evaluating the best checkpoint on the held-out identities (split=test; the "
          "decision threshold is chosen on val and saved into the checkpoint)")
