@@ -89,7 +89,7 @@ def test_backend_onnx_without_export_says_what_to_do(make_tiny_ckpt, demo_faces,
 
     ckpt = shutil.copy(make_tiny_ckpt(32), tmp_path / "plain.ckpt")
     image = sorted((demo_faces.parent / "images" / "real").iterdir())[0]
-    assert main(["predict", f"ckpt={ckpt}", "backend=onnx", f"input={image}"]) == 1
+    assert main(["predict", f"ckpt={ckpt}", "backend=onnx", f"input={image}"]) == 2
     assert "dfdetect export" in capsys.readouterr().err
 
 
