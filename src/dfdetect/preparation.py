@@ -17,7 +17,7 @@ from pathlib import Path
 from dfdetect.config.schema import PrepareConfig
 from dfdetect.data.adapters import ADAPTERS, build_manifest
 from dfdetect.data.manifest import (Manifest, ManifestError, group_split, parse_ratios,
-                                    validate, write_manifest)
+                                    read_manifest, validate, write_manifest)
 from dfdetect.modalities import get_modality
 
 
@@ -31,10 +31,42 @@ def output_path(cfg: PrepareConfig) -> Path:
     return (root if root.is_dir() else root.parent) / "manifest.csv"
 
 
+def check_request(cfg: PrepareConfig) -> Path:
+    """Before any work: option ranges and choices, and an output manifest that is neither the
+    input nor a checkpoint (without overwrite=true); an existing manifest there is checked by
+    :func:`check_existing` once the splits are known."""
+    from dfdetect.config.choices import check_choices
+    from dfdetect.config.outputs import check_output
+
+    check_choices(cfg)
+    return check_output("out", output_path(cfg), inputs=[cfg.root], overwrite=cfg.overwrite,
+                        manifests=False)
+
+
+def check_existing(out: Path, manifest: Manifest, overwrite: bool) -> None:
+    """A manifest already at ``out`` is replaced only by a re-run of the same preparation (a
+    resumed or retried video run): same rows in the same splits. Anything else (other data,
+    other splits: a model trained on the old ones would leak into validation) needs
+    ``overwrite=true``."""
+    from dfdetect.config.outputs import is_manifest
+
+    if overwrite or not out.is_file() or not is_manifest(out):
+        return
+    old = {s.extra.get("video_id") or s.id: s.split for s in read_manifest(out).samples}
+    new = {s.id: s.split for s in manifest.samples}
+    moved = [k for k in old.keys() & new.keys() if old[k] != new[k]]
+    if old and (moved or not old.keys() & new.keys()):
+        why = (f"{len(moved)} of its rows would change split (e.g. {sorted(moved)[0]})" if moved
+               else "it lists other data")
+        raise ManifestError(f"out={out}: an existing manifest is there and {why}; refusing to "
+                            "replace it (choose another out= or add overwrite=true)")
+
+
 def prepare(cfg: PrepareConfig, echo=print) -> Manifest:
     """Build the manifest with adapter ``cfg.data``, prepare every modality's rows, write it."""
     if not cfg.root:
         raise ManifestError("prepare needs root=<dataset folder or labels CSV>")
+    check_request(cfg)
     manifest = build_manifest(cfg.data, cfg.root, real_label=cfg.real_label,
                               fake_label=cfg.fake_label, compression=cfg.compression,
                               official_split=cfg.official_split, protocol=cfg.protocol,
@@ -42,6 +74,7 @@ def prepare(cfg: PrepareConfig, echo=print) -> Manifest:
     if any(not s.split for s in manifest.samples):
         manifest.samples = group_split(manifest.samples, parse_ratios(cfg.split_ratio), cfg.seed)
     out = output_path(cfg)
+    check_existing(out, manifest, cfg.overwrite)
     for name in sorted({s.modality for s in manifest.samples}):
         manifest, out = get_modality(name).prepare(manifest, cfg, out, echo)
     validate(manifest, check_files=cfg.check_files)

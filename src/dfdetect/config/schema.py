@@ -272,6 +272,8 @@ class PredictConfig:
                      "photos/")
     out: str = opt("submission.csv", "output file: .csv, or .jsonl (adds per-frame scores of "
                    "videos)", "scores.jsonl")
+    overwrite: bool = opt(False, "write out= even over an input, a checkpoint or a manifest "
+                          "(otherwise predict refuses)")
     split: str = opt("", "with a manifest input: only rows of this split")
     threshold: float = opt(-1.0, "score above which the label is fake; -1 uses the checkpoint's",
                            min=-1, max=1)
@@ -311,6 +313,8 @@ class ExportConfig:
     ckpt: str = opt("", "checkpoint written by train", "runs/demo/run/best.ckpt")
     format: str = opt("onnx", "export format", "onnx")
     out: str = opt("", "output file (default: the checkpoint's path with the format's suffix)")
+    overwrite: bool = opt(False, "write out= even over the checkpoint or another model file "
+                          "(otherwise export refuses)")
     opset: int = opt(18, "ONNX opset version", "17", min=9, max=23)
     tolerance: float = opt(1e-4, "largest allowed |logit difference| from PyTorch on the sample "
                            "inputs", "1e-3", above=0)
@@ -326,6 +330,8 @@ class PrepareConfig:
     root: str = opt("", "dataset folder (or the labels CSV for labels_csv)", "/data/faces")
     out: str = opt("", "output manifest CSV; with videos, the output folder (crops, manifest.csv,"
                    " failures.csv)", "data/ffpp_c23")
+    overwrite: bool = opt(False, "replace an existing manifest at out= (its splits change: a model "
+                          "trained on the old ones would leak) or write over the input")
     real_label: str = opt("real", "folder / label name of the authentic class")
     fake_label: str = opt("fake", "folder / label name of the manipulated class")
     split_ratio: str = opt("0.7,0.15,0.15", "train,val,test ratios for the group-aware split of "
