@@ -16,8 +16,10 @@ from pathlib import Path
 
 from dfdetect.config.schema import PrepareConfig
 from dfdetect.data.adapters import ADAPTERS, build_manifest
+from dfdetect.data.adapters._common import drop_missing
 from dfdetect.data.manifest import (Manifest, ManifestError, group_split, parse_ratios,
                                     read_manifest, validate, write_manifest)
+from dfdetect.failures import FailureLog
 from dfdetect.modalities import get_modality
 
 
@@ -71,10 +73,13 @@ def prepare(cfg: PrepareConfig, echo=print) -> Manifest:
                               fake_label=cfg.fake_label, compression=cfg.compression,
                               official_split=cfg.official_split, protocol=cfg.protocol,
                               track=cfg.track)
+    if cfg.check_files:  # a partial download: keep what is there, report the rest
+        manifest = drop_missing(manifest)
     if any(not s.split for s in manifest.samples):
         manifest.samples = group_split(manifest.samples, parse_ratios(cfg.split_ratio), cfg.seed)
     out = output_path(cfg)
     check_existing(out, manifest, cfg.overwrite)
+    missing = manifest.missing
     for name in sorted({s.modality for s in manifest.samples}):
         manifest, out = get_modality(name).prepare(manifest, cfg, out, echo)
     validate(manifest, check_files=cfg.check_files)
@@ -82,7 +87,21 @@ def prepare(cfg: PrepareConfig, echo=print) -> Manifest:
     groups = {s.group for s in manifest.samples if s.group}
     echo(f"Wrote {out}: {len(manifest)} samples, {len(groups)} groups; per split "
          f"{ {k: v for k, v in sorted(manifest.counts().items())} }")
+    report_missing(missing, out.parent / "failures.csv", echo)
     return manifest
+
+
+def report_missing(missing: list[str], path: Path, echo=print) -> None:
+    """One ``failures.csv`` line per file the dataset lists that is not on disk (stage
+    ``missing``; lines already there from an earlier run are not repeated) and a summary line."""
+    if not missing:
+        return
+    log = FailureLog(path)
+    known = {(r["path"], r["stage"]) for r in log.read()} if path.is_file() else set()
+    for f in missing:
+        if (f, "missing") not in known:
+            log.record(f, "missing", "listed by the dataset but not on disk")
+    echo(f"{len(missing)} listed file(s) are not on disk and were left out: see {path}")
 
 
 def adapter_names() -> list[str]:
