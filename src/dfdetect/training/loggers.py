@@ -8,6 +8,7 @@ installed stops before training with the command that installs it. W&B defaults 
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from pathlib import Path
 
 from dfdetect.config.loader import ConfigError
@@ -44,7 +45,9 @@ def _keep_history(logger_cls: type) -> type:
                 return self._experiment
             path = Path(self.log_dir) / "metrics.csv"
             old = path.read_text(encoding="utf-8") if path.is_file() else ""
-            writer = super().experiment  # deletes metrics.csv
+            with warnings.catch_warnings():  # "previous log files will be deleted": not so
+                warnings.filterwarnings("ignore", message=".*will be deleted.*")
+                writer = super().experiment  # deletes metrics.csv
             header = old.splitlines()[0].split(",") if old.strip() else []
             if header and hasattr(writer, "metrics_keys"):  # rank 0's real writer
                 path.write_text(old, encoding="utf-8")  # new rows are appended after these
