@@ -317,7 +317,7 @@ class ExportConfig:
                           "(otherwise export refuses)")
     opset: int = opt(18, "ONNX opset version", "17", min=9, max=23)
     tolerance: float = opt(1e-4, "largest allowed |logit difference| from PyTorch on the sample "
-                           "inputs", "1e-3", above=0)
+                           "inputs", "1e-3", min=0)
     seed: int = opt(0, "seed of the random sample inputs of the parity check")
 
 
