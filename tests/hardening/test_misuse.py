@@ -38,7 +38,7 @@ def _run(capsys, args: list[str]) -> str:
 # (command line, words the one-line error must hold); {d}: demo manifest, {t}: tmp folder,
 # {c}: a checkpoint, {f}: a plain file
 MISUSE = {  # the 13 cases of §6 (image_size for train and prepare)
-    "lr=-1": (["train", "data={d}", "lr=-1"], ["lr=-1", "> 0"]),
+    "lr=-1": (["train", "data={d}", "lr=-1"], ["lr=-1", ">= 0"]),
     "image_size=0": (["train", "data={d}", "image_size=0"], ["image_size=0", "8 to 4096"]),
     "batch_size=-1": (["train", "data={d}", "batch_size=-1"], ["batch_size=-1", ">= 0"]),
     "epochs=-3": (["train", "data={d}", "epochs=-3"], ["epochs=-3", ">= 1"]),

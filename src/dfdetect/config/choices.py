@@ -151,8 +151,8 @@ def check_ranges(cfg: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         if not _in_range(value, meta):
-            raise ConfigError(f"{key}={value}: out of range; valid: {range_text(meta)} "
-                              f"({meta.get('help', '')})")
+            raise ConfigError(f"{key}={value}: out of range, valid {range_text(meta)}: "
+                              f"{meta.get('help', '')}")
 
 
 def check_choices(cfg: Any) -> None:

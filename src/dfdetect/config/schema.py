@@ -142,7 +142,7 @@ class OptimConfig:
     """Optimiser and learning-rate schedule (factories in training/optim.py)."""
 
     optimizer: str = opt("adamw", "adamw or sgd", "sgd")
-    lr: float = opt(1e-3, "peak learning rate", "3e-4", above=0)
+    lr: float = opt(1e-3, "peak learning rate (0 freezes the weights)", "3e-4", min=0)
     weight_decay: float = opt(0.05, "weight decay (decoupled for AdamW)", min=0)
     momentum: float = opt(0.9, "SGD momentum", min=0, below=1)
     nesterov: bool = opt(False, "SGD Nesterov momentum")

@@ -82,9 +82,6 @@ def load_resume_file(path, map_location=None) -> dict:
         if key in ckpt and not isinstance(ckpt[key], typ):
             raise ResumeError(f"{path}: malformed resume state: '{key}' is a "
                               f"{type(ckpt[key]).__name__}, expected a {typ.__name__}")
-    missing = [k for k in ("state_dict", "loops") if k not in ckpt]
-    if missing:
-        raise ResumeError(f"{path}: malformed resume state: no {', '.join(missing)}")
     return ckpt
 
 
