@@ -326,15 +326,15 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     modality = manifest_modality([s for m in manifests for s in m.samples])
     cfg = _modality_defaults(cfg, modality, echo)
     check_classes(cfg, manifests)
+    L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
+    model, model_kwargs = _build_model(cfg)
+    prep = modality.preprocessing(cfg.data, model)
+    prep = with_crop_settings(prep, [s for m in manifests for s in m.samples], echo)  # issue 9
     run_dir, resume_from = choose_run_dir(cfg)  # everything above is checked: now write
     if env_rank() == 0:
         remove_stale_temporaries(run_dir, echo)
         save_yaml(cfg, run_dir / "config.yaml")
         os.environ[RUN_DIR_ENV] = str(run_dir)
-    L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
-    model, model_kwargs = _build_model(cfg)
-    prep = modality.preprocessing(cfg.data, model)
-    prep = with_crop_settings(prep, [s for m in manifests for s in m.samples], echo)  # issue 9
     failures = FailureLog(run_dir / "failures.csv")
     dm = _datamodule(cfg, manifests, extra, modality, prep, plan, failures, echo)
     echo(f"Data: {', '.join(m.name for m in manifests)} · {len(dm.train_set)} train / "
