@@ -103,6 +103,11 @@ def check_structure(ckpt: dict, path: str | os.PathLike) -> None:
     if bad is not None:
         raise CheckpointError(f"{path}: damaged checkpoint: entry {bad!r} of its weights or "
                               "model arguments is not a named tensor / option")
+    for key in ("image_size", "sample_rate", "seconds"):  # sizes: positive (bounds: elsewhere)
+        value = ckpt["preprocessing"].get(key, 1)
+        if not value > 0:
+            raise CheckpointError(f"{path}: damaged checkpoint: preprocessing.{key}={value} "
+                                  "must be positive")
     for key in ("mean", "std"):
         values = ckpt["preprocessing"].get(key, [0.0])
         if not all(isinstance(v, _NUMBER) and not isinstance(v, bool) for v in values):

@@ -42,6 +42,8 @@ CASES = {
     "threshold is text": (_put("threshold", "high"), "'threshold' is a str"),
     "state_dict is a list": (_put("state_dict", [1]), "'state_dict' is a list"),
     "no state_dict": (_drop("state_dict"), "'state_dict'"),
+    "image_size is 0": (_put("preprocessing.image_size", 0), "preprocessing.image_size=0"),
+    "seconds is negative": (_put("preprocessing.seconds", -4.0), "preprocessing.seconds=-4.0"),
     "a weight is a number": (lambda c: c["state_dict"].update({"fc.bias": 3}), "fc.bias"),
 }
 
@@ -70,7 +72,7 @@ def test_read_checkpoint_names_the_damaged_key(hostile, case) -> None:
 @pytest.mark.parametrize("command", ["predict", "evaluate", "export"])
 @pytest.mark.parametrize("case", ["no model", "no preprocessing", "model is a string",
                                   "preprocessing is a list", "kwargs is a list",
-                                  "image_size is text"])
+                                  "image_size is text", "image_size is 0"])
 def test_commands_exit_2_with_one_line(hostile, demo_faces, tmp_path, capsys, command,
                                        case) -> None:
     ckpt = hostile[case]
