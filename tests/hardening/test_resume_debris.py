@@ -50,3 +50,18 @@ def test_a_resumed_run_keeps_its_history_and_drops_the_debris(demo_faces, tmp_pa
     assert len(rows) > len(first)
     epochs = {r["epoch"] for r in rows if r.get("epoch")}
     assert {"0", "1"} <= {e.split(".")[0] for e in epochs}  # both epochs' rows are there
+
+
+def test_resuming_with_another_model_touches_nothing(demo_faces, tmp_path, capsys) -> None:
+    runs = tmp_path / "runs"
+    common = ["train", f"data={demo_faces}", *TINY, "resume=auto", "name=r", f"out_dir={runs}",
+              "epochs=1"]
+    assert main(common) == 0
+    config = (runs / "r" / "config.yaml").read_text()
+    metrics = (runs / "r" / "logs" / "metrics.csv").read_text()
+    capsys.readouterr()
+    assert main([*common, "model=timm:resnet10t", "epochs=2"]) == 2
+    err = capsys.readouterr().err
+    assert "do not fit this run's model" in err and "Traceback" not in err
+    assert (runs / "r" / "config.yaml").read_text() == config
+    assert (runs / "r" / "logs" / "metrics.csv").read_text() == metrics

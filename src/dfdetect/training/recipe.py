@@ -91,9 +91,10 @@ def remove_stale_temporaries(run_dir: Path, echo: Callable = print) -> int:
 
 
 def choose_run_dir(cfg: TrainConfig) -> tuple[Path, Path | None]:
-    """(run folder, resume.ckpt to continue from or None), honouring ``resume=``; a resume
-    file is checked (readable, a dfdetect resume state) before anything is written."""
-    from dfdetect.training.resume import RESUME_FILE, ResumeError, check_resume_file
+    """(run folder, resume.ckpt to continue from or None), honouring ``resume=``; ``train``
+    checks the resume file (:func:`~dfdetect.training.resume.check_resume_file`) before it
+    writes anything there."""
+    from dfdetect.training.resume import RESUME_FILE, ResumeError
 
     handed = os.environ.get(RUN_DIR_ENV)
     name = cfg.name or cfg.model.name.replace("timm:", "")
@@ -104,7 +105,6 @@ def choose_run_dir(cfg: TrainConfig) -> tuple[Path, Path | None]:
         if not path.is_file():
             raise ResumeError(f"resume={resume}: no such file (use resume=auto or the "
                               f"{RESUME_FILE} of a run folder)")
-        check_resume_file(path)
         return path.parent, path
     if handed and env_rank() > 0:
         run_dir = Path(handed)
@@ -114,10 +114,7 @@ def choose_run_dir(cfg: TrainConfig) -> tuple[Path, Path | None]:
     else:
         run_dir = _confined(cfg.out_dir, new_run_dir(cfg.out_dir, name))
     state = run_dir / RESUME_FILE
-    if resume == "auto" and state.is_file():
-        check_resume_file(state)
-        return run_dir, state
-    return run_dir, None
+    return run_dir, (state if resume == "auto" and state.is_file() else None)
 
 
 def check_selection(cfg: TrainConfig) -> None:
@@ -316,6 +313,7 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     from dfdetect.training.backup import BackupMirror
     from dfdetect.training.loggers import build_loggers
     from dfdetect.training.module import DetectorModule
+    from dfdetect.training.resume import check_resume_file
 
     if env_rank() > 0:
         echo = lambda *_: None  # noqa: E731 - rank 0 speaks for the run
@@ -330,8 +328,10 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     model, model_kwargs = _build_model(cfg)
     prep = modality.preprocessing(cfg.data, model)
     prep = with_crop_settings(prep, [s for m in manifests for s in m.samples], echo)  # issue 9
-    run_dir, resume_from = choose_run_dir(cfg)  # everything above is checked: now write
-    if env_rank() == 0:
+    run_dir, resume_from = choose_run_dir(cfg)
+    if resume_from:
+        check_resume_file(resume_from, model)
+    if env_rank() == 0:  # everything is checked: now write
         remove_stale_temporaries(run_dir, echo)
         save_yaml(cfg, run_dir / "config.yaml")
         os.environ[RUN_DIR_ENV] = str(run_dir)

@@ -85,9 +85,21 @@ def load_resume_file(path, map_location=None) -> dict:
     return ckpt
 
 
-def check_resume_file(path) -> None:
-    """Raise :class:`ResumeError` unless ``path`` is a readable, well-formed resume state."""
-    load_resume_file(path)
+def check_resume_file(path, model: torch.nn.Module | None = None) -> None:
+    """Raise :class:`ResumeError` unless ``path`` is a readable, well-formed resume state (with
+    ``model``: whose weights fit it, by name and shape), before the run folder is written."""
+    ckpt = load_resume_file(path)
+    if model is None:
+        return
+    saved = {k[len("model."):]: v for k, v in ckpt.get("state_dict", {}).items()
+             if isinstance(k, str) and k.startswith("model.")}
+    wanted = model.state_dict()
+    bad = sorted(set(saved) ^ set(wanted)) or sorted(
+        k for k in wanted if not isinstance(saved[k], torch.Tensor)
+        or tuple(saved[k].shape) != tuple(wanted[k].shape))
+    if bad:
+        raise ResumeError(f"{path}: its weights do not fit this run's model (first: '{bad[0]}'); "
+                          "resume with the model= and options the run was started with")
 
 
 class PlainCheckpointIO(CheckpointIO):
