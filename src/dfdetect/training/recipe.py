@@ -86,7 +86,8 @@ def remove_stale_temporaries(run_dir: Path, echo: Callable = print) -> int:
     for p in stale:
         p.unlink(missing_ok=True)
     if stale:
-        echo(f"Removed {len(stale)} temporary file(s) of interrupted checkpoint writes in {run_dir}")
+        echo(f"Removed {len(stale)} temporary file(s) of interrupted checkpoint writes in "
+             f"{run_dir}")
     return len(stale)
 
 

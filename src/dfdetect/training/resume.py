@@ -74,7 +74,8 @@ def load_resume_file(path, map_location=None) -> dict:
     except Exception as e:  # truncated zip, pickled code, not a torch file...
         first = (str(e).strip().splitlines() or ["empty or truncated file"])[0][:200]
         raise ResumeError(f"{path}: unreadable resume state ({type(e).__name__}: {first}); "
-                          f"delete it to start over, or resume from another {RESUME_FILE}") from None
+                          f"delete it to start over, or resume from another {RESUME_FILE}"
+                          ) from None
     if not isinstance(ckpt, dict) or "loops" not in ckpt:
         raise ResumeError(f"{path}: not a dfdetect resume state (resume= needs the "
                           f"{RESUME_FILE} of a run folder)")
