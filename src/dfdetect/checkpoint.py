@@ -61,6 +61,64 @@ def _first_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {lines[0][:200]}" if lines else f"{type(e).__name__}, empty or truncated file"
 
 
+_NUMBER = (int, float)
+#: (key path, required, allowed types) of the metadata every reader relies on
+_STRUCTURE = (
+    ("format_version", False, (int,)),
+    ("model", True, (dict,)), ("model.name", True, (str,)), ("model.kwargs", True, (dict,)),
+    ("preprocessing", True, (dict,)), ("preprocessing.modality", False, (str,)),
+    ("preprocessing.image_size", False, (int,)), ("preprocessing.mean", False, (list, tuple)),
+    ("preprocessing.std", False, (list, tuple)), ("preprocessing.sample_rate", False, (int,)),
+    ("preprocessing.seconds", False, _NUMBER), ("preprocessing.window_hop", False, _NUMBER),
+    ("preprocessing.crop", False, (dict,)),
+    ("labels", False, (list, tuple)), ("threshold", False, _NUMBER),
+    ("config", False, (dict,)), ("metrics", False, (dict,)),
+    ("state_dict", True, (dict,)),
+)
+
+
+def _lookup(ckpt: dict, key: str) -> tuple[bool, Any]:
+    obj: Any = ckpt
+    for part in key.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return False, None
+        obj = obj[part]
+    return True, obj
+
+
+def check_structure(ckpt: dict, path: str | os.PathLike) -> None:
+    """Raise :class:`CheckpointError` naming the file and the first key that is missing or of
+    the wrong type (hostile or damaged metadata must not surface as a KeyError or TypeError
+    inside predict, evaluate or export)."""
+    for key, required, types in _STRUCTURE:
+        found, value = _lookup(ckpt, key)
+        if not found:
+            if required:
+                raise CheckpointError(f"{path}: damaged checkpoint: no '{key}' entry")
+            continue
+        if isinstance(value, bool) or not isinstance(value, types):
+            want = " or ".join(t.__name__ for t in types)
+            raise CheckpointError(f"{path}: damaged checkpoint: '{key}' is a "
+                                  f"{type(value).__name__}, expected {want}")
+    bad = next((k for k, v in ckpt["state_dict"].items()
+                if not isinstance(k, str) or not isinstance(v, torch.Tensor)), None)
+    bad = bad if bad is not None else next((k for k in ckpt["model"]["kwargs"]
+                                            if not isinstance(k, str)), None)
+    if bad is not None:
+        raise CheckpointError(f"{path}: damaged checkpoint: entry {bad!r} of its weights or "
+                              "model arguments is not a named tensor / option")
+    for key in ("image_size", "sample_rate", "seconds"):  # sizes: positive (bounds: elsewhere)
+        value = ckpt["preprocessing"].get(key, 1)
+        if not value > 0:
+            raise CheckpointError(f"{path}: damaged checkpoint: preprocessing.{key}={value} "
+                                  "must be positive")
+    for key in ("mean", "std"):
+        values = ckpt["preprocessing"].get(key, [0.0])
+        if not all(isinstance(v, _NUMBER) and not isinstance(v, bool) for v in values):
+            raise CheckpointError(f"{path}: damaged checkpoint: preprocessing.{key} must be "
+                                  "a list of numbers")
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Load and check the metadata without building the model."""
     p = Path(path)
@@ -73,6 +131,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{p}: not a dfdetect checkpoint (use the best.ckpt or last.ckpt "
                               "that `dfdetect train` writes in the run folder)")
+    check_structure(ckpt, p)
     if int(ckpt.get("format_version", 0)) > FORMAT_VERSION:
         raise CheckpointError(f"{p}: written by dfdetect {ckpt.get('dfdetect_version')} in a "
                               f"newer format; upgrade dfdetect (this is {__version__})")

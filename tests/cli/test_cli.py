@@ -63,7 +63,7 @@ def test_bad_value_exits_2(capsys):
 def test_missing_data_is_one_clear_error(tmp_path, capsys):
     code = main(["train", f"data={tmp_path / 'nope.csv'}", f"out_dir={tmp_path}", *TINY])
     err = capsys.readouterr().err
-    assert code == 1 and "data not found" in err and "Traceback" not in err
+    assert code == 2 and "data not found" in err and "Traceback" not in err
 
 
 def test_missing_file_in_manifest_names_it(demo_faces, tmp_path, capsys):
@@ -76,12 +76,12 @@ def test_missing_file_in_manifest_names_it(demo_faces, tmp_path, capsys):
         w.writerows(rows)
     code = main(["train", f"data={bad}", f"out_dir={tmp_path}", *TINY])
     err = capsys.readouterr().err
-    assert code == 1 and "missing files" in err and "ghost.jpg" in err
+    assert code == 2 and "missing files" in err and "ghost.jpg" in err
 
 
 def test_missing_checkpoint_is_one_clear_error(tmp_path, capsys):
     code = main(["predict", f"ckpt={tmp_path / 'none.ckpt'}", f"input={tmp_path}"])
-    assert code == 1 and "checkpoint not found" in capsys.readouterr().err
+    assert code == 2 and "checkpoint not found" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

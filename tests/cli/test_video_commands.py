@@ -26,22 +26,22 @@ def video_folder(tmp_path: Path) -> Path:
 def test_prepare_stops_before_any_work_on_a_bad_option(video_folder, tmp_path, capsys, option,
                                                        message) -> None:
     out = tmp_path / "out"
-    assert main(["prepare", "data=folder", f"root={video_folder}", f"out={out}", option]) == 1
+    assert main(["prepare", "data=folder", f"root={video_folder}", f"out={out}", option]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (out / "done").exists()
 
 
 def test_prepare_with_videos_needs_an_output_folder(video_folder, capsys) -> None:
-    assert main(["prepare", "data=folder", f"root={video_folder}"]) == 1
+    assert main(["prepare", "data=folder", f"root={video_folder}"]) == 2
     assert "needs out=<output folder>" in capsys.readouterr().err
 
 
 def test_merge_without_shards_says_what_to_run(tmp_path, capsys) -> None:
-    assert main(["merge", f"root={tmp_path}"]) == 1
+    assert main(["merge", f"root={tmp_path}"]) == 2
     assert "run dfdetect prepare ... shard=K/N first" in capsys.readouterr().err
 
 
 def test_doctor_needs_a_manifest(capsys) -> None:
-    assert main(["doctor"]) == 1
+    assert main(["doctor"]) == 2
     assert "doctor needs manifest=" in capsys.readouterr().err

@@ -43,7 +43,7 @@ def test_cli_doctor_exits_non_zero_on_problems(tmp_path: Path, capsys) -> None:
 
     path = _manifest(tmp_path, [("1", "a.jpg", "real", "train", "g1"),
                                 ("2", "copy.jpg", "fake", "val", "g2")])
-    assert main(["doctor", f"manifest={path}"]) == 1
+    assert main(["doctor", f"manifest={path}"]) == 2
     out = capsys.readouterr()
     assert "identical files in different splits: 1" in out.out
     assert main(["doctor", f"manifest={path}", "hash_files=false"]) == 0

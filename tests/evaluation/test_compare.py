@@ -50,5 +50,5 @@ def test_missing_report_is_a_user_error(tmp_path, capsys) -> None:
         from dfdetect.evaluation.compare import compare
 
         compare(CompareConfig(runs=str(tmp_path / "empty")))
-    assert main(["compare", str(tmp_path / "empty")]) == 1
+    assert main(["compare", str(tmp_path / "empty")]) == 2
     assert "no metrics.json" in capsys.readouterr().err

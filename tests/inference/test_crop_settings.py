@@ -24,6 +24,11 @@ def prepared(tmp_path_factory):
     m = prepare(PrepareConfig(data="folder", root=str(root / "v"), out=str(root / "p"),
                               frames_per_video=2, min_face_size=20, image_size=40, margin=0.5,
                               split_ratio="0.5,0.5"), echo=lambda _: None)
+    from dfdetect.data.manifest import write_manifest
+
+    for s in m.samples:  # both classes in train and in val (train refuses a one-class split)
+        s.split = "train" if s.extra["video_id"] in ("real/a.mp4", "fake/c.mp4") else "val"
+    write_manifest(m, root / "p" / "manifest.csv")
     return root, m
 
 

@@ -131,5 +131,5 @@ def test_a_run_where_every_video_fails_exits_non_zero(tmp_path) -> None:
         (root / name).write_bytes(b"not a video")
     code = main(["prepare", "data=folder", f"root={root}", f"out={tmp_path / 'o'}",
                  "detector=haar", "fallback_detector=none"])
-    assert code == 1
+    assert code == 2
     assert len(json.loads((tmp_path / "o" / "done" / "real" / "x.mp4.json").read_text())) > 0

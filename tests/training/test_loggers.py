@@ -11,7 +11,10 @@ from dfdetect.training.loggers import LOGGERS, LoggerUnavailable, build_loggers
 
 def test_default_is_tensorboard_and_csv_in_the_run_folder(tmp_path) -> None:
     loggers = build_loggers(tmp_path, LoggingConfig())
-    assert [type(x).__name__ for x in loggers] == ["TensorBoardLogger", "CSVLogger"]
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    assert isinstance(loggers[0], TensorBoardLogger) and isinstance(loggers[1], CSVLogger)
+    assert len(loggers) == 2
     assert loggers[1].log_dir.rstrip("/") == str(tmp_path / "logs")
     assert build_loggers(tmp_path, LoggingConfig(loggers="")) == []
 
@@ -45,3 +48,23 @@ def test_mlflow_file_store(tmp_path) -> None:
     logger.log_metrics({"x": 1.0}, step=0)
     logger.finalize("success")
     assert (tmp_path / "mlruns").is_dir()
+
+
+def test_a_restarted_csv_logger_keeps_the_rows_already_written(tmp_path) -> None:
+    """Issue 11 §5: a resumed run's logs/metrics.csv keeps the history from before the restart
+    (Lightning's CSV writer deletes the file when it starts)."""
+    import csv
+
+    (first,) = build_loggers(tmp_path, LoggingConfig(loggers="csv"))
+    first.log_metrics({"train/loss": 0.9}, step=0)
+    first.log_metrics({"train/loss": 0.8}, step=1)
+    first.finalize("success")
+    (again,) = build_loggers(tmp_path, LoggingConfig(loggers="csv"))  # the resumed run
+    again.log_metrics({"train/loss": 0.7}, step=2)
+    again.log_metrics({"val/auc": 0.6}, step=2)  # a new column: the file is rewritten
+    again.finalize("success")
+    with (tmp_path / "logs" / "metrics.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [r["step"] for r in rows] == ["0", "1", "2", "2"]
+    assert [r["train/loss"] for r in rows[:3]] == ["0.9", "0.8", "0.7"]
+    assert rows[3]["val/auc"] == "0.6"

@@ -6,6 +6,7 @@ import dataclasses
 import typing
 
 from dfdetect.config.loader import ALIASES, field_paths, key_table
+from dfdetect.config.schema import range_text
 
 
 def options_help(cls: type) -> str:
@@ -27,7 +28,9 @@ def options_help(cls: type) -> str:
         help_text = f.metadata.get("help", "")
         example = f.metadata.get("example", "")
         ex = f" e.g. {shown or path}={example}" if example else ""
-        lines.append(f"  {name}={default!s:<10} [{typ.__name__}] {help_text}.{ex}")
+        valid = range_text(f.metadata)
+        kind = f"{typ.__name__}, {valid}" if valid else typ.__name__
+        lines.append(f"  {name}={default!s:<10} [{kind}] {help_text}.{ex}")
     return "\n".join(lines)
 
 

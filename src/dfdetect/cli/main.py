@@ -10,6 +10,9 @@ import warnings
 from dfdetect.__version__ import __version__
 from dfdetect.cli.common import add_command
 
+#: the exit status of every user error, at parse time or later (argparse's own is 2 as well)
+USER_ERROR_STATUS = 2
+
 EXAMPLES = {
     "demo": "  dfdetect demo\n  dfdetect demo out=/tmp/demo epochs=3",
     "train": ("  dfdetect train config=configs/faces_effb0.yaml data=data/faces/manifest.csv\n"
@@ -87,7 +90,9 @@ def _positional(cls: type, overrides: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse, load the command's config, run it; user errors exit 1 (config errors 2)."""
+    """Parse, load the command's config, run it. Exit status: 0 done, 2 any user error (a bad
+    option or value, a missing or unreadable input, checkpoint or device; found while parsing
+    or later, one line on stderr), 130 interrupted; a bug exits 1 with a traceback."""
     from dfdetect.config.loader import ConfigError, load_config
     from dfdetect.errors import USER_ERRORS
 
@@ -102,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load_config(cls, _positional(cls, args.overrides)) if cls else None
     except ConfigError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
-        return 2
+        return USER_ERROR_STATUS
     _setup_logging()
     try:
         run(cfg)
@@ -113,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"{prog}: error: {e}", file=sys.stderr)
-        return 2 if isinstance(e, ConfigError) else 1
+        return USER_ERROR_STATUS
     return 0
 
 

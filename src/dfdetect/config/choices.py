@@ -8,6 +8,9 @@ the key, the value and the nearest valid name. Valid names come from the registr
 adapters; aggregations; threshold rules; loggers), so a newly registered component is valid
 without editing this file.
 
+Numbers are checked against the range their field declares in the schema (:func:`check_ranges`,
+same error and exit code); run names, split ratios and predict's columns against their format.
+
 Example::
 
     check_choices(cfg)   # ConfigError: optim.scheduler=cosin: unknown scheduler 'cosin'; did you
@@ -15,7 +18,9 @@ Example::
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import math
 from typing import Any, Callable
 
 from dfdetect.config.errors import ConfigError
@@ -70,6 +75,30 @@ def _monitor(cfg: TrainConfig, value: str) -> None:
     check_monitor(value, None if cfg.data.extra_val.strip() else ("val",))
 
 
+def _ratios(_cfg: Any, value: str) -> None:
+    manifest = importlib.import_module("dfdetect.data.manifest")  # a lower layer: no import
+    try:
+        manifest.parse_ratios(value)
+    except manifest.ManifestError as e:
+        raise ConfigError(str(e)) from None
+
+
+def _run_name(_cfg: Any, value: str) -> None:
+    """A run name is one folder inside out_dir: no separators, no '.' or '..'."""
+    if value.strip() in (".", "..") or any(sep in value for sep in ("/", "\\")):
+        raise ConfigError(f"name={value}: a run name is one folder name inside out_dir (no '/', "
+                          "'\\', '.' or '..'); use out_dir= to choose where runs go")
+
+
+def _columns(_cfg: Any, value: str) -> None:
+    fields = importlib.import_module("dfdetect.inference.writers").FIELDS
+    cols = [c.strip() for c in value.split(",") if c.strip()]
+    bad = [c for c in cols if c not in fields]
+    if bad or not cols:
+        raise ConfigError(f"unknown column(s) {', '.join(bad) or '(none given)'} (choose from: "
+                          f"{', '.join(fields)})")
+
+
 _MODELS = _registry("dfdetect.models", "MODELS", load="_load_builtin")
 _AGGREGATION = _registry("dfdetect.metrics.aggregate", "AGGREGATIONS")
 
@@ -83,19 +112,53 @@ CHOICES: dict[type, dict[str, Check]] = {
         "data.sampling": _one_of("dfdetect.data.sampling", "SAMPLING_MODES", "sampling mode"),
         "logging.loggers": _registry("dfdetect.training.loggers", "LOGGERS", each=True),
         "trainer.monitor": _monitor,
+        "data.split_ratio": _ratios,
+        "name": _run_name,
     },
     PrepareConfig: {"data": _registry("dfdetect.data.adapters", "ADAPTERS",
-                                      load="_load_builtin")},
+                                      load="_load_builtin"),
+                    "split_ratio": _ratios},
     EvaluateConfig: {"aggregation": _AGGREGATION,
                      "threshold_rule": _registry("dfdetect.metrics.threshold", "THRESHOLD_RULES",
                                                  optional=True)},
-    PredictConfig: {"aggregation": _AGGREGATION},
+    PredictConfig: {"aggregation": _AGGREGATION, "columns": _columns},
     DemoConfig: {"model": _MODELS, "audio_model": _MODELS},
 }
 
 
+def _leaves(cfg: Any, prefix: str = ""):
+    """(dotted key, value, field metadata) of every leaf option of a config dataclass."""
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(value):
+            yield from _leaves(value, f"{prefix}{f.name}.")
+        else:
+            yield f"{prefix}{f.name}", value, f.metadata
+
+
+def _in_range(value: float, meta: Any) -> bool:
+    return (math.isfinite(value) and value >= meta.get("min", -math.inf)
+            and value <= meta.get("max", math.inf) and value > meta.get("above", -math.inf)
+            and value < meta.get("below", math.inf))
+
+
+def check_ranges(cfg: Any) -> None:
+    """Raise ConfigError for the first number outside the range its field declares
+    (``opt(..., min=, max=, above=, below=)`` in :mod:`~dfdetect.config.schema`)."""
+    from dfdetect.config.schema import range_text
+
+    for key, value, meta in _leaves(cfg):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if not _in_range(value, meta):
+            raise ConfigError(f"{key}={value}: out of range, valid {range_text(meta)}: "
+                              f"{meta.get('help', '')}")
+
+
 def check_choices(cfg: Any) -> None:
-    """Raise ConfigError for the first option whose value is not a valid choice."""
+    """Raise ConfigError for the first option whose value is out of its range (see
+    :func:`check_ranges`) or is not a valid choice."""
+    check_ranges(cfg)
     for key, check in CHOICES.get(type(cfg), {}).items():
         value = cfg
         for part in key.split("."):

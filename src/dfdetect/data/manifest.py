@@ -67,6 +67,8 @@ class Manifest:
     samples: list[Sample]
     root: Path = Path(".")
     name: str = "manifest"
+    #: files the dataset lists that are not on disk (a partial download); prepare reports them
+    missing: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -158,12 +160,24 @@ def validate(manifest: Manifest, *, check_files: bool = True, max_report: int = 
     report("unknown modality", [f"line {n}: '{s.modality}'" for n, s in rows
                                 if s.modality not in MODALITIES])
     report("empty path", [f"line {n}" for n, s in rows if not s.path])
+    report("the same file under several ids", shared_paths(manifest))
     if check_files:
         report("missing files", [f"line {n}: {manifest.resolve(s)}" for n, s in rows
                                  if s.path and not manifest.resolve(s).exists()])
     report("groups in more than one split", group_leaks(manifest.samples))
     if problems:
         raise ManifestError(f"{manifest.name} ({manifest.root}): " + " | ".join(problems))
+
+
+def shared_paths(manifest: Manifest) -> list[str]:
+    """Files listed under more than one id (a frame row's id is its video): one file would count
+    twice, possibly in two splits or with two labels."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for s in manifest.samples:
+        if s.path:
+            owners[os.path.normpath(manifest.resolve(s))].add(s.extra.get("video_id") or s.id)
+    return [f"{p} ({', '.join(sorted(ids)[:3])})" for p, ids in sorted(owners.items())
+            if len(ids) > 1]
 
 
 def group_leaks(samples: Iterable[Sample]) -> list[str]:

@@ -129,18 +129,32 @@ def _metadata(meta: dict, cfg: ExportConfig, diff: float) -> dict:
             "parity_max_abs_diff": diff, "dfdetect_version": meta.get("dfdetect_version")}
 
 
+def check_request(cfg: ExportConfig) -> Path:
+    """Before the checkpoint is loaded: option ranges (opset) and an output that is not the
+    checkpoint or another model file unless overwrite=true. Returns the output path."""
+    from dfdetect.config.choices import check_choices
+    from dfdetect.config.outputs import check_output
+
+    check_choices(cfg)
+    if not cfg.ckpt:
+        raise ExportError("export needs ckpt=<checkpoint written by train>")
+    EXPORTERS.check(cfg.format)
+    out = Path(cfg.out) if cfg.out else Path(cfg.ckpt).with_suffix(f".{cfg.format}")
+    return check_output("out", out, inputs=[cfg.ckpt], overwrite=cfg.overwrite)
+
+
 def export(cfg: ExportConfig, echo=print) -> ExportResult:
     """Export, check parity, write the metadata JSON beside the model."""
     from dfdetect.checkpoint import load_checkpoint
     from dfdetect.inference.onnx_backend import metadata_path
 
+    out = check_request(cfg)
     model, meta = load_checkpoint(cfg.ckpt)
     model = model.float().eval()
     why = getattr(model, "export_unsupported", None)
     if why:
         raise ExportError(f"{cfg.ckpt}: {meta['model']['name']} cannot be exported to "
                           f"{cfg.format}: {why}")
-    out = Path(cfg.out) if cfg.out else Path(cfg.ckpt).with_suffix(f".{cfg.format}")
     exporter = EXPORTERS.resolve(cfg.format)[0]
     try:
         exporter(model, meta, out, cfg.opset)

@@ -124,6 +124,19 @@ def _write(rows: list[dict], cfg: PredictConfig, echo) -> Path:
     return out
 
 
+def check_request(cfg: PredictConfig) -> None:
+    """Before any model is loaded or file scored: a valid out= (a file name, not over the input,
+    a checkpoint or a manifest unless overwrite=true) and known columns."""
+    from dfdetect.config.choices import check_choices
+    from dfdetect.config.outputs import check_output
+
+    from dfdetect.inference.scorers import parse_ckpt_spec
+
+    check_choices(cfg)  # also for configs built in Python (columns, ranges)
+    ckpts = [p for p, _ in parse_ckpt_spec(cfg.ckpt)] if cfg.ckpt.strip() else []
+    check_output("out", cfg.out, inputs=[cfg.input, *ckpts], overwrite=cfg.overwrite)
+
+
 def predict(cfg: PredictConfig, echo=print) -> PredictResult:
     """Score every input and write ``cfg.out``; failed files get status=error rows."""
     from tqdm.auto import tqdm
@@ -131,6 +144,7 @@ def predict(cfg: PredictConfig, echo=print) -> PredictResult:
     from dfdetect.inference.audio_windows import write_window_scores
     from dfdetect.inference.scorers import build_scorer
 
+    check_request(cfg)
     scorer = build_scorer(cfg.ckpt, cfg.backend, cfg.device, cfg.batch_size, cfg.num_workers)
     prep = scorer.meta["preprocessing"]
     items = resolve_inputs(cfg, media_extensions(prep))

@@ -8,6 +8,7 @@ installed stops before training with the command that installs it. W&B defaults 
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from pathlib import Path
 
 from dfdetect.config.loader import ConfigError
@@ -33,11 +34,34 @@ def _tensorboard(run_dir: Path, cfg):
     return TensorBoardLogger(str(run_dir), name="tensorboard", version="")
 
 
+def _keep_history(logger_cls: type) -> type:
+    """A CSVLogger that keeps the rows already in ``logs/metrics.csv``: Lightning's deletes the
+    file when its writer starts, so a resumed run lost the history from before the restart."""
+
+    class HistoryCSVLogger(logger_cls):
+        @property
+        def experiment(self):
+            if self._experiment is not None:
+                return self._experiment
+            path = Path(self.log_dir) / "metrics.csv"
+            old = path.read_text(encoding="utf-8") if path.is_file() else ""
+            with warnings.catch_warnings():  # "previous log files will be deleted": not so
+                warnings.filterwarnings("ignore", message=".*will be deleted.*")
+                writer = super().experiment  # deletes metrics.csv
+            header = old.splitlines()[0].split(",") if old.strip() else []
+            if header and hasattr(writer, "metrics_keys"):  # rank 0's real writer
+                path.write_text(old, encoding="utf-8")  # new rows are appended after these
+                writer.metrics_keys = header  # Lightning writes its header sorted
+            return writer
+
+    return HistoryCSVLogger
+
+
 @LOGGERS.register("csv")
 def _csv(run_dir: Path, cfg):
     from lightning.pytorch.loggers import CSVLogger
 
-    return CSVLogger(str(run_dir), name="logs", version="")
+    return _keep_history(CSVLogger)(str(run_dir), name="logs", version="")
 
 
 @LOGGERS.register("wandb")

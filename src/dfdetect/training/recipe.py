@@ -64,8 +64,37 @@ def env_rank() -> int:
     return 0
 
 
+def _confined(out_dir: str, run_dir: Path) -> Path:
+    """The run folder, refused when it resolves outside ``out_dir`` (a symlinked name...)."""
+    base = Path(out_dir).expanduser().resolve()
+    if base not in run_dir.resolve().parents:
+        raise ConfigError(f"name={run_dir.name}: the run folder {run_dir} is not inside "
+                          f"out_dir={out_dir}")
+    return run_dir
+
+
+#: files dfdetect writes atomically in a run folder; ``.<name>.<random>.tmp`` are their
+#: temporaries (io.atomic_write), left behind only by a kill during the write
+_ATOMIC = ("resume.ckpt", "best.ckpt", "last.ckpt", "config.yaml")
+_TMP = re.compile(r"^\.(%s)\.[A-Za-z0-9_]+\.tmp$" % "|".join(re.escape(n) for n in _ATOMIC))
+
+
+def remove_stale_temporaries(run_dir: Path, echo: Callable = print) -> int:
+    """Delete the temporaries of interrupted checkpoint writes in ``run_dir`` (only files named
+    as dfdetect's atomic writes name them); returns how many."""
+    stale = [p for p in Path(run_dir).glob(".*.tmp") if _TMP.match(p.name) and p.is_file()]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    if stale:
+        echo(f"Removed {len(stale)} temporary file(s) of interrupted checkpoint writes in "
+             f"{run_dir}")
+    return len(stale)
+
+
 def choose_run_dir(cfg: TrainConfig) -> tuple[Path, Path | None]:
-    """(run folder, resume.ckpt to continue from or None), honouring ``resume=``."""
+    """(run folder, resume.ckpt to continue from or None), honouring ``resume=``; ``train``
+    checks the resume file (:func:`~dfdetect.training.resume.check_resume_file`) before it
+    writes anything there."""
     from dfdetect.training.resume import RESUME_FILE, ResumeError
 
     handed = os.environ.get(RUN_DIR_ENV)
@@ -81,10 +110,10 @@ def choose_run_dir(cfg: TrainConfig) -> tuple[Path, Path | None]:
     if handed and env_rank() > 0:
         run_dir = Path(handed)
     elif resume == "auto" or int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
-        run_dir = fixed  # the same folder on every restart and on every DDP rank
+        run_dir = _confined(cfg.out_dir, fixed)  # the same folder on every restart and rank
         run_dir.mkdir(parents=True, exist_ok=True)
     else:
-        run_dir = new_run_dir(cfg.out_dir, name)
+        run_dir = _confined(cfg.out_dir, new_run_dir(cfg.out_dir, name))
     state = run_dir / RESUME_FILE
     return run_dir, (state if resume == "auto" and state.is_file() else None)
 
@@ -99,8 +128,24 @@ def check_selection(cfg: TrainConfig) -> None:
                           "`dfdetect evaluate split=test`; it never picks checkpoints or stops "
                           "training. Use a val split (prepare makes one).")
     from dfdetect.config.choices import check_choices
+    from dfdetect.config.outputs import check_folder_path
 
     check_choices(cfg)
+    check_folder_path("out_dir", cfg.out_dir)
+
+
+def check_classes(cfg: TrainConfig, manifests: list) -> None:
+    """Training needs both classes in its train split (real only is fine with pseudo_fakes,
+    which makes the fakes) and in its val split (every selection metric compares the two)."""
+    d = cfg.data
+    need = {d.train_split: not d.pseudo_fakes.strip(), d.val_split: True}
+    for split, both in need.items():
+        labels = {s.label for m in manifests for s in m.samples if s.split == split}
+        if both and len(labels) < 2:
+            have = ", ".join(sorted(labels)) or "no rows"
+            raise ConfigError(f"the {split} split holds {have}: training and checkpoint selection "
+                              f"need real and fake samples in {d.train_split} and {d.val_split} "
+                              "(re-split with `dfdetect prepare` or set train_split=/val_split=)")
 
 
 def _open_manifests(cfg: TrainConfig) -> tuple[list, list]:
@@ -269,6 +314,7 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     from dfdetect.training.backup import BackupMirror
     from dfdetect.training.loggers import build_loggers
     from dfdetect.training.module import DetectorModule
+    from dfdetect.training.resume import check_resume_file
 
     if env_rank() > 0:
         echo = lambda *_: None  # noqa: E731 - rank 0 speaks for the run
@@ -278,14 +324,18 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     manifests, extra = _open_manifests(cfg)
     modality = manifest_modality([s for m in manifests for s in m.samples])
     cfg = _modality_defaults(cfg, modality, echo)
-    run_dir, resume_from = choose_run_dir(cfg)
-    if env_rank() == 0:
-        save_yaml(cfg, run_dir / "config.yaml")
-        os.environ[RUN_DIR_ENV] = str(run_dir)
+    check_classes(cfg, manifests)
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model, model_kwargs = _build_model(cfg)
     prep = modality.preprocessing(cfg.data, model)
     prep = with_crop_settings(prep, [s for m in manifests for s in m.samples], echo)  # issue 9
+    run_dir, resume_from = choose_run_dir(cfg)
+    if resume_from:
+        check_resume_file(resume_from, model)
+    if env_rank() == 0:  # everything is checked: now write
+        remove_stale_temporaries(run_dir, echo)
+        save_yaml(cfg, run_dir / "config.yaml")
+        os.environ[RUN_DIR_ENV] = str(run_dir)
     failures = FailureLog(run_dir / "failures.csv")
     dm = _datamodule(cfg, manifests, extra, modality, prep, plan, failures, echo)
     echo(f"Data: {', '.join(m.name for m in manifests)} · {len(dm.train_set)} train / "

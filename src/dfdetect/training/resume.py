@@ -61,6 +61,48 @@ def check_plain(obj: Any, where: str = "checkpoint") -> None:
                         "tensors, numbers, strings, lists and dicts")
 
 
+#: top-level keys of a resume state and the type each must have
+_RESUME_KEYS = {"loops": dict, "state_dict": dict, "optimizer_states": list, "callbacks": dict,
+                "epoch": int, "global_step": int}
+
+
+def load_resume_file(path, map_location=None) -> dict:
+    """Load a resume state (weights_only) and check its structure; a truncated, foreign or
+    malformed file raises :class:`ResumeError` naming the file and what is wrong."""
+    try:
+        ckpt = torch.load(path, map_location=map_location or "cpu", weights_only=True)
+    except Exception as e:  # truncated zip, pickled code, not a torch file...
+        first = (str(e).strip().splitlines() or ["empty or truncated file"])[0][:200]
+        raise ResumeError(f"{path}: unreadable resume state ({type(e).__name__}: {first}); "
+                          f"delete it to start over, or resume from another {RESUME_FILE}"
+                          ) from None
+    if not isinstance(ckpt, dict) or "loops" not in ckpt:
+        raise ResumeError(f"{path}: not a dfdetect resume state (resume= needs the "
+                          f"{RESUME_FILE} of a run folder)")
+    for key, typ in _RESUME_KEYS.items():
+        if key in ckpt and not isinstance(ckpt[key], typ):
+            raise ResumeError(f"{path}: malformed resume state: '{key}' is a "
+                              f"{type(ckpt[key]).__name__}, expected a {typ.__name__}")
+    return ckpt
+
+
+def check_resume_file(path, model: torch.nn.Module | None = None) -> None:
+    """Raise :class:`ResumeError` unless ``path`` is a readable, well-formed resume state (with
+    ``model``: whose weights fit it, by name and shape), before the run folder is written."""
+    ckpt = load_resume_file(path)
+    if model is None:
+        return
+    saved = {k[len("model."):]: v for k, v in ckpt.get("state_dict", {}).items()
+             if isinstance(k, str) and k.startswith("model.")}
+    wanted = model.state_dict()
+    bad = sorted(set(saved) ^ set(wanted)) or sorted(
+        k for k in wanted if not isinstance(saved[k], torch.Tensor)
+        or tuple(saved[k].shape) != tuple(wanted[k].shape))
+    if bad:
+        raise ResumeError(f"{path}: its weights do not fit this run's model (first: '{bad[0]}'); "
+                          "resume with the model= and options the run was started with")
+
+
 class PlainCheckpointIO(CheckpointIO):
     """Lightning checkpoint I/O that writes atomically and loads with ``weights_only=True``."""
 
@@ -69,11 +111,7 @@ class PlainCheckpointIO(CheckpointIO):
         atomic_torch_save(checkpoint, path)
 
     def load_checkpoint(self, path, map_location=None, weights_only=None) -> dict:
-        ckpt = torch.load(path, map_location=map_location or "cpu", weights_only=True)
-        if not isinstance(ckpt, dict) or "loops" not in ckpt:
-            raise ResumeError(f"{path}: not a dfdetect resume state (resume= needs the "
-                              f"{RESUME_FILE} of a run folder)")
-        return ckpt
+        return load_resume_file(path, map_location)
 
     def remove_checkpoint(self, path) -> None:
         Path(path).unlink(missing_ok=True)

@@ -50,10 +50,17 @@ def test_asvspoof2019_la(tmp_path):
     assert {s.modality for s in m.samples} == {"audio"}
 
 
-def test_asvspoof2019_missing_audio_is_an_error(tmp_path):
+def test_asvspoof2019_missing_audio_is_left_out_and_reported(tmp_path):
+    """Issue 11 §7: a partial download keeps what is there; the missing trial is reported."""
     root = la19_tree(tmp_path / "LA")
+    before = len(build_manifest("asvspoof2019", str(root)))
     (root / "ASVspoof2019_LA_dev" / "flac" / "LA_D_2.flac").unlink()
-    with pytest.raises(ManifestError, match="LA_D_2"):
+    m = build_manifest("asvspoof2019", str(root))
+    assert len(m) == before - 1 and "LA_D_2" not in {s.id for s in m.samples}
+    assert len(m.missing) == 1 and "LA_D_2" in m.missing[0]
+    for f in root.rglob("*.flac"):
+        f.unlink()
+    with pytest.raises(ManifestError, match="none of the .* unpacked"):
         build_manifest("asvspoof2019", str(root))
 
 

@@ -1,12 +1,12 @@
 """Helpers shared by the dataset adapters: connected groups, fakes named after their source,
-and official splits kept leak-free."""
+official splits kept leak-free, and partial datasets (listed files not on disk)."""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
 from typing import Callable, Iterable
 
-from dfdetect.data.manifest import Sample
+from dfdetect.data.manifest import Manifest, ManifestError, Sample
 
 
 class UnionFind:
@@ -68,3 +68,21 @@ def refine_straddling(samples: list[Sample],
             break
         out = [replace(s, group=f"{s.group}/{key(s)}") if s.group in bad else s for s in out]
     return out
+
+
+def drop_missing(manifest: Manifest) -> Manifest:
+    """The rows whose files are on disk; the others join ``manifest.missing``.
+
+    Why: users download parts of large datasets (DFDC is 470 GB), so a dataset's index often
+    lists files that are absent. Every adapter keeps what is there; ``prepare`` lists each
+    missing file in ``failures.csv`` and counts them in its summary. Only a dataset with
+    nothing on disk is an error.
+    """
+    present, absent = [], []
+    for s in manifest.samples:
+        (present if manifest.resolve(s).is_file() else absent).append(s)
+    missing = [*manifest.missing, *(str(manifest.resolve(s)) for s in absent)]
+    if not present and missing:
+        raise ManifestError(f"{manifest.name} ({manifest.root}): none of the {len(missing)} "
+                            f"listed files is on disk (first: {missing[0]})")
+    return replace(manifest, samples=present, missing=missing)

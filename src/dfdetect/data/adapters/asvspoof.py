@@ -59,11 +59,16 @@ def _sample(utt: str, audio: dict[str, Path], base: Path, label: str, split: str
                   extra=extra or {})
 
 
-def _missing_audio(samples: list[Sample], audio: dict[str, Path], where: str) -> None:
-    missing = [s.id for s in samples if s.id not in audio]
-    if missing:
-        raise ManifestError(f"{where}: {len(missing)} trial(s) of the protocol have no audio file "
-                            f"(first: {missing[:3]}); is the audio archive unpacked under root?")
+def _missing_audio(samples: list[Sample], audio: dict[str, Path], where: str,
+                   base: Path, name: str) -> Manifest:
+    """The trials with audio; trials without (a partial download) are reported as missing.
+    None at all is an error: the archive is probably not unpacked under root."""
+    present = [s for s in samples if s.id in audio]
+    if samples and not present:
+        raise ManifestError(f"{where}: none of the {len(samples)} trial(s) of the protocol has an "
+                            "audio file; is the audio archive unpacked under root?")
+    missing = [str(base.resolve() / s.path) for s in samples if s.id not in audio]
+    return Manifest(present, base.resolve(), name=name, missing=missing)
 
 
 @ADAPTERS.register("asvspoof2019")
@@ -87,8 +92,7 @@ def asvspoof2019(root: str, **_: object) -> Manifest:
     if not samples:
         raise ManifestError(f"{base}: no ASVspoof2019.LA.cm.*.txt protocol files found (looked in "
                             f"{proto_dir})")
-    _missing_audio(samples, audio, str(base))
-    return Manifest(samples, base.resolve(), name="asvspoof2019_la")
+    return _missing_audio(samples, audio, str(base), base, "asvspoof2019_la")
 
 
 def _find_keys(base: Path, protocol: str, track: str) -> Path:
@@ -124,8 +128,7 @@ def asvspoof2021(root: str, protocol: str = "", track: str = "LA", **_: object) 
         samples.append(_sample(parts[1], audio, base, _key_of(parts[:6], keys, n), "test",
                                parts[0], parts[4] if parts[4] != "-" else "",
                                f"asvspoof2021_{track.lower()}", extra))
-    _missing_audio(samples, audio, str(base))
-    return Manifest(samples, base.resolve(), name=f"asvspoof2021_{track.lower()}")
+    return _missing_audio(samples, audio, str(base), base, f"asvspoof2021_{track.lower()}")
 
 
 @ADAPTERS.register("asvspoof5")
@@ -148,5 +151,4 @@ def asvspoof5(root: str, protocol: str = "", **_: object) -> Manifest:
             extra = {"gender": parts[2], "codec": parts[3], "attack_tag": parts[6]}
             samples.append(_sample(parts[1], audio, base, _key_of(parts[:9], proto, n), split,
                                    parts[0], attack, "asvspoof5", extra))
-    _missing_audio(samples, audio, str(base))
-    return Manifest(samples, base.resolve(), name="asvspoof5")
+    return _missing_audio(samples, audio, str(base), base, "asvspoof5")

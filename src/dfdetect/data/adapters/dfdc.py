@@ -4,7 +4,8 @@ Each ``metadata.json`` maps the video files beside it to ``label`` (REAL / FAKE)
 (the real video a fake was made from) and ``split``. Group = the original video, so a real
 video and all its fakes stay in one split; ``split`` is used when the files name more than one
 split (the training parts say ``train`` for every video, which carries no split, so those are
-split by group).
+split by group). Videos listed but not on disk (a partial download) are left out and
+reported (``Manifest.missing``, failures.csv of prepare).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import json
 from pathlib import Path
 
 from dfdetect.data.adapters import ADAPTERS
-from dfdetect.data.adapters._common import refine_straddling
+from dfdetect.data.adapters._common import drop_missing, refine_straddling
 from dfdetect.data.manifest import Manifest, ManifestError, Sample
 
 _LABELS = {"REAL": "real", "FAKE": "fake"}
@@ -51,17 +52,9 @@ def dfdc(root: str, official_split: bool = True, **_: object) -> Manifest:
     metas = sorted(base.rglob("metadata.json"))
     if not metas:
         raise ManifestError(f"dfdc {base}: no metadata.json found (one per dfdc_train_part_N/)")
-    samples, missing = [], []
-    for meta in metas:
-        for name, entry in sorted(_entries(meta).items()):
-            if not (meta.parent / name).is_file():
-                missing.append(str(meta.parent / name))
-                continue
-            samples.append(_sample(base, meta, name, entry))
-    if missing:
-        raise ManifestError(f"dfdc {base}: {len(missing)} videos listed in metadata.json are "
-                            f"missing (first: {missing[0]})")
+    samples = [_sample(base, meta, name, entry)
+               for meta in metas for name, entry in sorted(_entries(meta).items())]
     if not official_split or len({s.split for s in samples}) < 2:
         samples = [Sample(**{**s.__dict__, "split": ""}) for s in samples]
     samples = refine_straddling(samples, [])
-    return Manifest(samples, base.resolve(), name=base.name)
+    return drop_missing(Manifest(samples, base.resolve(), name=base.name))
