@@ -206,7 +206,7 @@ def test_prepare_warns_on_the_source_videos_before_cropping(tmp_path, capsys):
     code = main(["prepare", "data=folder", f"root={tmp_path / 'src'}", f"out={tmp_path / 'p'}",
                  "detector=haar", "fallback_detector=none", "frames_per_video=1"])
     out = capsys.readouterr().out
-    assert code == 1  # noise has no faces: every video fails, after the check
+    assert code == 2  # noise has no faces: every video fails (a user error), after the check
     assert "WARNING: fps alone separates the classes (AUC 1.00; real: median 25" in out
     assert "what to do (video): prepare re-encodes the face crops itself" in out
     assert flagged(tmp_path / "p" / "shortcuts.csv")["fps"] == 1.0
