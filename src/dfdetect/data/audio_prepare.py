@@ -88,6 +88,9 @@ def convert_manifest(manifest: Manifest, out_dir: Path, sample_rate: int, trim: 
         except (DecodeError, FileNotFoundError) as e:
             failures.record(src, "prepare", str(e).split(": ", 1)[-1])
             continue
+        except Exception as e:  # noqa: BLE001 - one odd file is one failure line, never the run
+            failures.record(src, "prepare", f"{type(e).__name__}: {e}")
+            continue
         extra = {**s.extra, **info, "original": str(src)}
         kept.append(replace(s, path=str(Path(os.path.abspath(dst))), extra=extra))
     echo(f"Audio: {done} converted, {skipped} already cached, {failures.count} failed -> {clips}")
