@@ -21,6 +21,7 @@ import numpy as np
 
 from dfdetect.data.manifest import Manifest, Sample
 from dfdetect.data.media import DecodeError
+from dfdetect.data.audio import check_header
 from dfdetect.failures import FailureLog
 from dfdetect.io import atomic_write
 
@@ -78,6 +79,7 @@ def convert_manifest(manifest: Manifest, out_dir: Path, sample_rate: int, trim: 
             continue
         src = manifest.resolve(s)
         try:
+            check_header(src, sample_rate)  # a FIFO is never opened, a 1 Hz header never decoded
             info = source_info(src)
             dst = clips / f"{clip_key(src, sample_rate, trim)}.flac"
             if dst.is_file():
