@@ -118,7 +118,7 @@ def build_images(root: Path) -> list[Entry]:
 def hostile_names() -> list[str]:
     """File names that break naive writers (each is a valid name on Linux)."""
     return [os.fsdecode(b"latin1_\xe9t\xe9.png"), "unicod\u00e9_\u6f22\u5b57_\U0001f600.png",
-            "new\nline.png", "com,ma \"quoted\".png", "=cmd|' /C calc'!A0.png", "+SUM(1).png",
+            "new\nline.png", "com,ma \"quoted\".png", "=cmd|' -C calc'!A0.png", "+SUM(1).png",
             "-2+3.png", "@SUM(1).png"]
 
 
