@@ -5,7 +5,6 @@ import io
 import logging
 import os
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -299,8 +298,8 @@ def test_cli_prints_undecodable_names_without_crashing(make_tiny_ckpt, tmp_path)
     folder.mkdir()
     Image.new("RGB", (40, 40), "gray").save(folder / LATIN1)
     (folder / os.fsdecode(b"bad\xff.png")).write_bytes(b"not an image")
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH", "")])}
+    src = os.path.dirname(os.path.dirname(__import__("dfdetect").__file__))  # the code under test
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "PYTHONPATH": src}
     done = subprocess.run([sys.executable, "-m", "dfdetect.cli.main", "predict",
                            f"ckpt={make_tiny_ckpt()}", f"input={folder}",
                            f"out={tmp_path / 'out.csv'}", "device=cpu", "num_workers=0",
