@@ -70,6 +70,19 @@ class _Files(Dataset):
             return i, None, f"cannot read ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
 
 
+NON_FINITE = ("non-finite score ({}): the model output NaN or inf for this file (extreme sample "
+              "values, or broken weights)")
+
+
+def _prediction(path: str, per_file: torch.Tensor, windowed: bool) -> Prediction:
+    """A file's prediction from its views' scores; a non-finite score is an error, never a
+    label (``evaluate`` would otherwise average NaN into its metrics)."""
+    score = float(per_file.mean())
+    if not np.isfinite(score):
+        return Prediction(path, None, "error", NON_FINITE.format(score))
+    return Prediction(path, score, windows=per_file.tolist() if windowed else [])
+
+
 def _collate(items):
     ok = [(i, x) for i, x, _ in items if x is not None]
     bad = [(i, err) for i, x, err in items if x is None]
@@ -163,9 +176,7 @@ class Predictor:
             for i, part in zip(idx, views.split(counts)):
                 out.update(self._score_views(names, [i], [len(part)], part, windowed))
             return out
-        return {i: Prediction(names[i], float(per_file.mean()),
-                              windows=per_file.tolist() if windowed else [])
-                for i, per_file in zip(idx, per_files)}
+        return {i: _prediction(names[i], per_file, windowed) for i, per_file in zip(idx, per_files)}
 
 
 def list_media(root: str | os.PathLike, exts: Iterable[str]) -> list[Path]:

@@ -113,10 +113,12 @@ class VideoScorer:
             return VideoPrediction(path, None, "error", error)
         frames = [{"frame": int(i), "score": float(s)} for (i, _), s in zip(crops, scores)]
         note = self.notes.pop(path, "")
+        score = aggregate(scores, self.strategy, self.k)
+        if not np.isfinite(score):  # NaN weights or inputs: an error row, never a label
+            return VideoPrediction(path, None, "error", f"non-finite score ({score})")
         if note:
             log.warning("scored %s from part of it: %s", path, note)
-        return VideoPrediction(path, aggregate(scores, self.strategy, self.k),
-                               "partial" if note else "ok", note, frames=frames)
+        return VideoPrediction(path, score, "partial" if note else "ok", note, frames=frames)
 
     def score(self, paths: Iterable[str], progress=None) -> Iterator[VideoPrediction]:
         """One VideoPrediction per path, in order; crops of several videos share batches."""
