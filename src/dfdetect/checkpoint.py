@@ -149,6 +149,24 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return ckpt
 
 
+def _check_model_size(build_model, spec: dict, state_dict: dict, path) -> None:
+    """Build the described model without memory (``meta`` device) and refuse it when it is
+    far larger than the weights stored: kwargs such as ``num_classes=10**9`` would otherwise
+    allocate until memory runs out before the weights are compared. Models that cannot be
+    built on ``meta`` skip the check (the strict weight load still compares shapes)."""
+    try:
+        with torch.device("meta"):
+            shadow = build_model(spec["name"], pretrained="false", **spec["kwargs"])
+        wanted = sum(t.numel() for t in shadow.state_dict().values())
+    except Exception:  # noqa: BLE001 - build errors are reported by the real build below
+        return
+    stored = sum(t.numel() for t in state_dict.values() if isinstance(t, torch.Tensor))
+    if wanted > 2 * stored + 1_000_000:  # a near miss gets the strict load's detailed message
+        raise CheckpointError(f"{path}: weights do not fit {spec['name']} with the stored "
+                              f"kwargs: it would hold {wanted:,} weights, the file holds "
+                              f"{stored:,} (the metadata does not describe these weights)")
+
+
 def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict]:
     """Build the model a checkpoint describes and load its weights; returns (model, metadata)."""
     from dfdetect.models import ModelError, build_model, check_input_spec
@@ -157,6 +175,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict]:
     check_metadata(ckpt, path)
     verify_weights(ckpt, path)
     spec = ckpt["model"]
+    _check_model_size(build_model, spec, ckpt["state_dict"], path)
     try:
         model = build_model(spec["name"], pretrained="false", **spec["kwargs"])
     except (TypeError, ValueError) as e:  # kwargs the model does not take

@@ -249,6 +249,9 @@ def build_checkpoints(root: Path, good: Path) -> dict[str, Path]:
     save("no_state_dict", {k: v for k, v in ck.items() if k != "state_dict"})
     save("model_is_str", {**ck, "model": "timm:resnet18"})
     save("kwargs_wrong", {**ck, "model": {"name": ck["model"]["name"], "kwargs": {"bogus": 1}}})
+    save("num_classes_1e9", {**ck, "model": {"name": ck["model"]["name"],
+                                             "kwargs": {**ck["model"]["kwargs"],
+                                                        "num_classes": 10**9}}})
     save("model_unknown", {**ck, "model": {"name": "no_such_model", "kwargs": {}}})
     save("image_size_20000", {**ck, "preprocessing": {**ck["preprocessing"], "image_size": 20000}})
     save("image_size_str", {**ck, "preprocessing": {**ck["preprocessing"], "image_size": "big"}})

@@ -46,7 +46,7 @@ def commands(ckpt: Path, manifest: Path, out: Path) -> dict[str, list[str]]:
 
 
 NAMES = ["pickle_payload", "zip_payload", "no_model", "no_preprocessing", "no_state_dict",
-         "model_is_str", "kwargs_wrong", "model_unknown", "image_size_20000", "image_size_str",
+         "model_is_str", "kwargs_wrong", "num_classes_1e9", "model_unknown", "image_size_20000", "image_size_str",
          "seconds_1e6", "threshold_nan", "nan_weights_unsigned", "nan_weights_signed_wrong",
          "wrong_shape", "not_a_dict", "other_format", "truncated_1", "truncated_50",
          "truncated_99", "zero_bytes", "bit_flips", "zeroed_bytes"]
