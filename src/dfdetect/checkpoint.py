@@ -46,7 +46,8 @@ class CheckpointError(ValueError):
 def make_checkpoint(model: nn.Module, *, model_name: str, model_kwargs: dict,
                     preprocessing: dict, config: dict, threshold: float = 0.5,
                     metrics: dict | None = None, epoch: int = 0, step: int = 0) -> dict:
-    """Assemble the checkpoint dict (tensors moved to CPU)."""
+    """Assemble the checkpoint dict (tensors moved to CPU, with their checksum)."""
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "dfdetect_version": __version__,
         "model": {"name": model_name, "kwargs": dict(model_kwargs)},
@@ -55,9 +56,7 @@ def make_checkpoint(model: nn.Module, *, model_name: str, model_kwargs: dict,
         "threshold": float(threshold),
         "config": config, "metrics": dict(metrics or {}),
         "epoch": int(epoch), "global_step": int(step),
-        "state_dict": (state := {k: v.detach().cpu().clone()
-                                 for k, v in model.state_dict().items()}),
-        "weights_sha256": weights_digest(state),
+        "state_dict": state, "weights_sha256": weights_digest(state),
     }
 
 

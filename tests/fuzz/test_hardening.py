@@ -308,3 +308,21 @@ def test_cli_prints_undecodable_names_without_crashing(make_tiny_ckpt, tmp_path)
     assert done.returncode == 0, text
     assert "Traceback" not in text and "Logging error" not in text
     assert b"caf\xe9.png" in (tmp_path / "out.csv").read_bytes()
+
+
+def test_audio_source_info_never_opens_a_fifo(tmp_path) -> None:
+    """prepare convert_audio=false reads each header: a FIFO must not block it."""
+    from dfdetect.data.audio_prepare import source_info
+
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    got: list = []
+    t = threading.Thread(target=lambda: got.append(source_info(fifo)), daemon=True)
+    t.start()
+    t.join(10)
+    if t.is_alive():
+        with open(fifo, "wb"):
+            pass
+        t.join(5)
+        pytest.fail("source_info opened the FIFO and blocked")
+    assert got[0]["orig_sample_rate"] == ""

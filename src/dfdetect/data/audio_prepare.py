@@ -38,7 +38,11 @@ def source_info(path: Path) -> dict[str, str]:
     """Original rate, bit depth (subtype), container and duration, from the header only."""
     import soundfile as sf
 
+    from dfdetect.io import not_regular
+
     try:
+        if not_regular(path):  # a FIFO would block sf.info forever
+            raise ValueError(not_regular(path))
         info = sf.info(str(path))
         return {"orig_sample_rate": str(info.samplerate), "orig_subtype": info.subtype,
                 "orig_format": info.format, "seconds": f"{info.duration:.3f}"}
