@@ -71,6 +71,11 @@ def check_predict(entries, ckpt: Path, input_: Path, out: Path, capsys, caplog,
 
 def test_predict_images(corpus, make_tiny_ckpt, tmp_path, capsys, caplog) -> None:
     entries = corpus.build_images(tmp_path / "in")
+    (tmp_path / "in" / "sub").mkdir()  # a folder listing skips what is not a regular file:
+    (tmp_path / "in" / "sub" / "back").symlink_to(tmp_path / "in")  # a directory loop,
+    (tmp_path / "in" / "x.png").symlink_to(tmp_path / "in" / "y.png")  # a link loop,
+    (tmp_path / "in" / "y.png").symlink_to(tmp_path / "in" / "x.png")
+    os.mkfifo(tmp_path / "in" / "pipe.png")  # a FIFO
     rows = check_predict(entries, make_tiny_ckpt(), tmp_path / "in", tmp_path / "out" / "s.csv",
                          capsys, caplog)
     assert {r["id"] for r in rows} >= {"'=cmd|' -C calc'!A0.png", "'+SUM(1).png",
