@@ -14,6 +14,14 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 HEADER = ("path", "stage", "reason")
+TEXT_ERRORS = "surrogateescape"  # as dfdetect.io: undecodable file-name bytes round-trip
+
+
+def _encode(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", errors=TEXT_ERRORS)
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="backslashreplace")
 
 
 class FailureLog:
@@ -39,12 +47,12 @@ class FailureLog:
         if new:
             writer.writerow(HEADER)
         writer.writerow(row)
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(buf.getvalue())
+        with open(self.path, "ab") as f:  # any file name survives
+            f.write(_encode(buf.getvalue()))
 
     def read(self) -> list[dict[str, str]]:
         """All failures recorded in the file (from any process)."""
         if self.path is None or not self.path.exists():
             return [dict(zip(HEADER, r)) for r in self.seen]
-        with open(self.path, newline="", encoding="utf-8") as f:
+        with open(self.path, newline="", encoding="utf-8", errors=TEXT_ERRORS) as f:
             return list(csv.DictReader(f))

@@ -80,6 +80,16 @@ def _setup_logging() -> None:
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 
+def _tolerant_streams() -> None:
+    """Print any file name (undecodable bytes, lone surrogates) as escapes, never a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot be reconfigured: leave it
+                pass
+
+
 def _positional(cls: type, overrides: list[str]) -> list[str]:
     """Bare words -> ``<cls.POSITIONAL>=a,b`` for commands that take paths (compare)."""
     field = getattr(cls, "POSITIONAL", None)
@@ -109,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return USER_ERROR_STATUS
     _setup_logging()
+    _tolerant_streams()
     try:
         run(cfg)
     except KeyboardInterrupt:

@@ -27,6 +27,42 @@ from dfdetect.data.media import DecodeError
 DEFAULT_RATE = 16000
 
 
+def check_header(path, sample_rate: int = DEFAULT_RATE) -> None:
+    """Refuse, before decoding, what the header says would hang or flood memory: not a regular
+    file, a rate of 0, more than ``max_audio_seconds`` of audio or an up-sampling ratio above
+    ``max_upsample`` (:func:`dfdetect.io.limit`). Formats libsndfile cannot read are checked
+    after decoding (:func:`_check_decoded`)."""
+    import soundfile as sf
+
+    from dfdetect.io import not_regular
+
+    why = not_regular(path)
+    if why:
+        raise DecodeError(f"{path}: {why}")
+    try:
+        info = sf.info(str(path))
+    except Exception:  # noqa: BLE001 - not a libsndfile format (mp3/m4a) or unreadable
+        return
+    _check_rate_and_length(path, int(info.samplerate), int(info.frames), sample_rate)
+
+
+def _check_rate_and_length(path, rate: int, frames: int, target: int) -> None:
+    from dfdetect.io import limit
+
+    if rate <= 0 or rate > limit("max_sample_rate"):
+        raise DecodeError(f"{path}: the file declares a sample rate of {rate} Hz (expected "
+                          f"1..{int(limit('max_sample_rate'))})")
+    seconds = frames / rate
+    if seconds > limit("max_audio_seconds"):
+        raise DecodeError(f"{path}: {seconds:.0f} s of audio is above max_audio_seconds "
+                          f"({limit('max_audio_seconds'):.0f}; raise it with "
+                          "DFDETECT_MAX_AUDIO_SECONDS)")
+    if target / rate > limit("max_upsample"):
+        raise DecodeError(f"{path}: {rate} Hz would be up-sampled {target / rate:.0f}x to "
+                          f"{target} Hz, above max_upsample ({limit('max_upsample'):.0f}; "
+                          "raise it with DFDETECT_MAX_UPSAMPLE)")
+
+
 def _decode(path) -> tuple[np.ndarray, int]:
     """(frames, channels) float32 and the file's rate; soundfile first, audioread (librosa) next."""
     import soundfile as sf
@@ -57,6 +93,8 @@ def resample(wave: np.ndarray, rate: int, target: int) -> np.ndarray:
     """Band-limited resampling with soxr (what librosa uses by default, without numba)."""
     if rate == target:
         return wave
+    if rate <= 0 or target <= 0:
+        raise DecodeError(f"cannot resample from {rate} Hz to {target} Hz")
     import soxr
 
     return soxr.resample(wave, rate, target).astype(np.float32, copy=False)
@@ -84,9 +122,11 @@ def trim_silence(wave: np.ndarray, rate: int, top_db: float = 40.0,
 
 def load_audio(path, sample_rate: int = DEFAULT_RATE, trim: bool = False) -> np.ndarray:
     """Decode any common format to a mono float32 (T,) waveform at ``sample_rate``."""
+    check_header(path, int(sample_rate))
     data, rate = _decode(path)
     if data.size == 0 or data.shape[0] == 0:
         raise DecodeError(f"{path}: empty audio (no samples)")
+    _check_rate_and_length(path, rate, data.shape[0], int(sample_rate))
     wave = data.mean(axis=1).astype(np.float32)  # (T,) mono mix
     if not np.isfinite(wave).all():
         raise DecodeError(f"{path}: audio contains NaN or infinite samples")

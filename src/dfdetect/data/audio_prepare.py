@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from dfdetect.data.audio import check_header
 from dfdetect.data.manifest import Manifest, Sample
 from dfdetect.data.media import DecodeError
 from dfdetect.data.shortcuts import DEFAULT_WARN, find_shortcuts
@@ -36,7 +37,11 @@ def source_info(path: Path) -> dict[str, str]:
     """Original rate, bit depth (subtype), container and duration, from the header only."""
     import soundfile as sf
 
+    from dfdetect.io import not_regular
+
     try:
+        if not_regular(path):  # a FIFO would block sf.info forever
+            raise ValueError(not_regular(path))
         info = sf.info(str(path))
         return {"orig_sample_rate": str(info.samplerate), "orig_subtype": info.subtype,
                 "orig_format": info.format, "seconds": f"{info.duration:.3f}"}
@@ -77,6 +82,7 @@ def convert_manifest(manifest: Manifest, out_dir: Path, sample_rate: int, trim: 
             continue
         src = manifest.resolve(s)
         try:
+            check_header(src, sample_rate)  # a FIFO is never opened, a 1 Hz header never decoded
             info = source_info(src)
             dst = clips / f"{clip_key(src, sample_rate, trim)}.flac"
             if dst.is_file():
@@ -86,6 +92,9 @@ def convert_manifest(manifest: Manifest, out_dir: Path, sample_rate: int, trim: 
                 done += 1
         except (DecodeError, FileNotFoundError) as e:
             failures.record(src, "prepare", str(e).split(": ", 1)[-1])
+            continue
+        except Exception as e:  # noqa: BLE001 - one odd file is one failure line, never the run
+            failures.record(src, "prepare", f"{type(e).__name__}: {e}")
             continue
         extra = {**s.extra, **info, "original": str(src)}
         kept.append(replace(s, path=str(Path(os.path.abspath(dst))), extra=extra))

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from dfdetect.data.adapters import build_manifest
+from dfdetect.io import TEXT_ERRORS
 from dfdetect.data.manifest import (Manifest, ManifestError, group_split, parse_ratios,
                                     read_manifest, validate)
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def _csv_header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8") as f:
+    with path.open(newline="", encoding="utf-8", errors=TEXT_ERRORS) as f:
         return next(csv.reader(f), [])
 
 

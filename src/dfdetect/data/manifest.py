@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from dfdetect.io import atomic_write_text
+from dfdetect.io import TEXT_ERRORS, atomic_write_text
 
 COLUMNS = ("id", "path", "label", "split", "group", "source", "method", "modality")
 #: canonical class names, in index order: 0 = authentic, 1 = manipulated / spoofed
@@ -97,7 +97,7 @@ def read_manifest(path: str | os.PathLike, root: str | os.PathLike | None = None
     p = Path(path)
     if not p.is_file():
         raise ManifestError(f"manifest not found: {p}")
-    with p.open(newline="", encoding="utf-8") as f:
+    with p.open(newline="", encoding="utf-8", errors=TEXT_ERRORS) as f:
         reader = csv.DictReader(f)
         header = reader.fieldnames or []
         missing = [c for c in ("id", "path", "label") if c not in header]

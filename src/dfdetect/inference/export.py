@@ -104,6 +104,9 @@ def onnx_parity(model: torch.nn.Module, path: Path, inputs: list[torch.Tensor]) 
     with torch.inference_mode():
         for x in inputs:
             ref = model(x).float().numpy()
+            if not np.isfinite(ref).all():  # max() of NaN differences would read as parity
+                raise ExportError(f"{path}: the model outputs NaN or inf on example input; its "
+                                  "weights are broken (nothing to export)")
             got = session.run(None, {name: x.numpy()})[0]
             if got.shape != ref.shape:
                 raise ExportError(f"{path}: output shape {got.shape} != PyTorch {ref.shape} "
@@ -161,7 +164,11 @@ def export(cfg: ExportConfig, echo=print) -> ExportResult:
     except ImportError as e:
         raise ExportError(f"format={cfg.format} needs an extra package ({e.name}): "
                           "pip install 'dfdetect[onnx]'") from None
-    diff = PARITY[cfg.format](model, out, sample_inputs(meta, (1, 3), seed=cfg.seed))
+    try:
+        diff = PARITY[cfg.format](model, out, sample_inputs(meta, (1, 3), seed=cfg.seed))
+    except ExportError:
+        out.unlink(missing_ok=True)  # no half-checked model left behind
+        raise
     verdict = "ok" if diff <= cfg.tolerance else "FAILED"
     echo(f"Parity PyTorch vs {cfg.format} (batches of 1 and 3): max abs logit difference "
          f"{diff:.2e} (tolerance {cfg.tolerance:.0e}) {verdict}")

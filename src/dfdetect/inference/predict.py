@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,9 +83,14 @@ def resolve_inputs(cfg: PredictConfig, exts=None) -> list[Item]:
 
 
 def _row(item: Item, p, threshold: float) -> dict:
-    label = None if p.score is None else ("fake" if p.score >= threshold else "real")
-    row = {"id": item.id, "path": p.path, "score": p.score, "label": label,
-           "status": p.status, "error": p.error}
+    score, status, error = p.score, p.status, p.error
+    if score is not None and not math.isfinite(score):  # never a label from NaN / inf
+        score, status, error = None, "error", f"non-finite score ({score}): the model output " \
+            "NaN or inf for this file (extreme sample values, or broken weights)"
+        log.warning("could not score %s: %s", p.path, error)
+    label = None if score is None else ("fake" if score >= threshold else "real")
+    row = {"id": item.id, "path": p.path, "score": score, "label": label,
+           "status": status, "error": error}
     if item.video:
         row["frames"] = getattr(p, "frames", [])
     if getattr(p, "windows", None):
@@ -116,7 +122,7 @@ def _write(rows: list[dict], cfg: PredictConfig, echo) -> Path:
     columns = [c.strip() for c in cfg.columns.split(",") if c.strip()]
     headers = {"id": cfg.id_column, "score": cfg.score_column, "label": cfg.label_column}
     writer_for(out)(rows, out, columns, headers)
-    bad = [r for r in rows if r["status"] != "ok"]
+    bad = [r for r in rows if r["status"] == "error"]
     if bad and "status" not in columns:
         fail_path = out.with_name(out.stem + ".failures.csv")
         writer_for(fail_path)(bad, fail_path, ["id", "path", "status", "error"])
@@ -149,14 +155,19 @@ def predict(cfg: PredictConfig, echo=print) -> PredictResult:
     prep = scorer.meta["preprocessing"]
     items = resolve_inputs(cfg, media_extensions(prep))
     threshold = scorer.threshold if cfg.threshold < 0 else cfg.threshold
+    if not math.isfinite(threshold):
+        raise InputError(f"threshold {threshold} is not a number: pass threshold=<0..1> or use "
+                         f"a checkpoint whose stored threshold is finite ({cfg.ckpt})")
     with tqdm(total=len(items), desc="predict", unit="file", leave=False,
               disable=not cfg.progress) as bar:
         rows = score_items(items, scorer, cfg, threshold, bar.update)
-    failed = sum(r["status"] != "ok" for r in rows)
+    failed = sum(r["status"] == "error" for r in rows)
+    partial = sum(r["status"] == "partial" for r in rows)
     out = _write(rows, cfg, echo)
     write_window_scores(rows, prep, out, echo)  # per-window scores of long (audio) files
     n_video = sum(i.video for i in items)
     kinds = f" ({len(items) - n_video} images, {n_video} videos)" if n_video else ""
-    echo(f"Scored {len(rows) - failed}/{len(rows)} files{kinds}, {failed} failed, with "
+    note = f" ({partial} partial: see the error column)" if partial else ""
+    echo(f"Scored {len(rows) - failed}/{len(rows)} files{kinds}{note}, {failed} failed, with "
          f"threshold {threshold:.3f} ({scorer.backend}) -> {out}")
     return PredictResult(out, len(rows) - failed, failed, rows)

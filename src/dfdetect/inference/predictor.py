@@ -66,6 +66,21 @@ class _Files(Dataset):
             return i, (x if self.windowed else x.unsqueeze(0)), ""  # (W, ...) views of a file
         except DecodeError as e:
             return i, None, str(e).split(": ", 1)[-1]
+        except Exception as e:  # noqa: BLE001 - one odd file must not end the run
+            return i, None, f"cannot read ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
+
+
+NON_FINITE = ("non-finite score ({}): the model output NaN or inf for this file (extreme sample "
+              "values, or broken weights)")
+
+
+def _prediction(path: str, per_file: torch.Tensor, windowed: bool) -> Prediction:
+    """A file's prediction from its views' scores; a non-finite score is an error, never a
+    label (``evaluate`` would otherwise average NaN into its metrics)."""
+    score = float(per_file.mean())
+    if not np.isfinite(score):
+        return Prediction(path, None, "error", NON_FINITE.format(score))
+    return Prediction(path, score, windows=per_file.tolist() if windowed else [])
 
 
 def _collate(items):
@@ -138,17 +153,30 @@ class Predictor:
             out: dict[int, Prediction] = {i: Prediction(names[i], None, "error", err)
                                           for i, err in bad}
             if views is not None:
-                probs = torch.tensor([p for chunk in views.split(self.batch_size)
-                                      for p in self.forward(chunk)])  # (sum of W,)
-                for i, per_file in zip(idx, probs.split(counts)):
-                    windows = per_file.tolist() if loader.dataset.windowed else []
-                    out[i] = Prediction(names[i], float(per_file.mean()), windows=windows)
+                out.update(self._score_views(names, idx, counts, views, loader.dataset.windowed))
             for i in sorted(out):
                 if out[i].status != "ok":
                     log.warning("could not score %s: %s", names[i], out[i].error)
                 yield out[i]
             if progress is not None:
                 progress(len(idx) + len(bad))
+
+
+    def _score_views(self, names, idx, counts, views, windowed) -> dict[int, Prediction]:
+        """Predictions of one collated batch; when the batch fails as a whole, file by file."""
+        try:
+            probs = torch.tensor([p for chunk in views.split(self.batch_size)
+                                  for p in self.forward(chunk)])  # (sum of W,)
+            per_files = probs.split(counts)
+        except Exception as e:  # noqa: BLE001
+            if len(idx) == 1:
+                reason = f"scoring failed ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
+                return {idx[0]: Prediction(names[idx[0]], None, "error", reason)}
+            out: dict[int, Prediction] = {}
+            for i, part in zip(idx, views.split(counts)):
+                out.update(self._score_views(names, [i], [len(part)], part, windowed))
+            return out
+        return {i: _prediction(names[i], per_file, windowed) for i, per_file in zip(idx, per_files)}
 
 
 def list_media(root: str | os.PathLike, exts: Iterable[str]) -> list[Path]:

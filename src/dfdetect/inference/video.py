@@ -38,7 +38,7 @@ class VideoPrediction:
 
     path: str
     score: float | None
-    status: str = "ok"
+    status: str = "ok"  # ok | partial (scored from what survives; why in error) | error
     error: str = ""
     frames: list[dict] = field(default_factory=list)
 
@@ -78,6 +78,9 @@ def crop_provider(preprocessing: dict, num_frames: int = 16, detector: str = "mt
         except PrepareError as e:
             reason = str(e).split(": ", 1)[-1] if str(e).startswith(str(path)) else str(e)
             raise DecodeError(f"{path}: {reason}") from None
+        except Exception as e:  # noqa: BLE001 - a detector failing on an odd frame size...
+            text = " ".join(str(e).split())[:200]
+            raise DecodeError(f"{path}: cannot crop faces ({type(e).__name__}: {text})") from None
 
     frames_and_crops.settings = settings  # type: ignore[attr-defined]
     return frames_and_crops
@@ -91,12 +94,17 @@ class VideoScorer:
         aggregation(strategy)  # fail now on a typo, not after decoding every video
         self.scorer, self.crops, self.strategy, self.k = scorer, frames_and_crops, strategy, k
         self.batch_size = max(1, int(getattr(scorer, "batch_size", 16)))
+        self.notes: dict[str, str] = {}
 
     def _read(self, path: str) -> tuple[list[tuple[int, np.ndarray]], str]:
         try:
-            crops = list(self.crops(path))
+            got = self.crops(path)
         except DecodeError as e:
             return [], str(e).split(": ", 1)[-1]
+        except Exception as e:  # noqa: BLE001 - any provider: one odd video is one error row
+            return [], f"cannot read ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
+        self.notes[path] = getattr(got, "note", "")  # e.g. "truncated: ..." -> status partial
+        crops = list(got)
         return crops, "" if crops else "no face found in any sampled frame"
 
     def _finish(self, path: str, crops: list, scores: Sequence[float], error: str) -> VideoPrediction:
@@ -104,7 +112,13 @@ class VideoScorer:
             log.warning("could not score %s: %s", path, error)
             return VideoPrediction(path, None, "error", error)
         frames = [{"frame": int(i), "score": float(s)} for (i, _), s in zip(crops, scores)]
-        return VideoPrediction(path, aggregate(scores, self.strategy, self.k), frames=frames)
+        note = self.notes.pop(path, "")
+        score = aggregate(scores, self.strategy, self.k)
+        if not np.isfinite(score):  # NaN weights or inputs: an error row, never a label
+            return VideoPrediction(path, None, "error", f"non-finite score ({score})")
+        if note:
+            log.warning("scored %s from part of it: %s", path, note)
+        return VideoPrediction(path, score, "partial" if note else "ok", note, frames=frames)
 
     def score(self, paths: Iterable[str], progress=None) -> Iterator[VideoPrediction]:
         """One VideoPrediction per path, in order; crops of several videos share batches."""
@@ -119,12 +133,24 @@ class VideoScorer:
                 pending, n_crops = [], 0
         yield from self._flush(pending, progress)
 
-    def _flush(self, pending: list, progress) -> Iterator[VideoPrediction]:
+    def _scores(self, pending: list) -> list[tuple[list[float], str]]:
+        """Per video: its crops' scores (or an error); a failing pooled batch is retried per
+        video so one bad video cannot take its batch-mates down."""
         arrays = [a for _, crops, _ in pending for _, a in crops]
-        scores = self.scorer.score_arrays(arrays) if arrays else []
-        at = 0
-        for path, crops, error in pending:
-            yield self._finish(path, crops, scores[at:at + len(crops)], error)
+        try:
+            scores = self.scorer.score_arrays(arrays) if arrays else []
+        except Exception as e:  # noqa: BLE001
+            if len(pending) > 1:
+                return [self._scores([p])[0] for p in pending]
+            return [([], f"scoring failed ({type(e).__name__}: {' '.join(str(e).split())[:200]})")]
+        out, at = [], 0
+        for _, crops, error in pending:
+            out.append((scores[at:at + len(crops)], error))
             at += len(crops)
+        return out
+
+    def _flush(self, pending: list, progress) -> Iterator[VideoPrediction]:
+        for (path, crops, error), (scores, failed) in zip(pending, self._scores(pending)):
+            yield self._finish(path, crops, scores, error or failed)
         if progress is not None and pending:
             progress(len(pending))

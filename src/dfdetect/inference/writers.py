@@ -3,6 +3,11 @@
 CSV columns and their headers are configurable (``columns=id,score``, ``id_column=filename``).
 A failed file keeps its row with ``status=error`` and an empty score, so nothing is silently
 filled in. Files are written atomically.
+
+Spreadsheet formula injection: a CSV text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return (an id like ``=cmd|calc.jpg``) is written with a leading single quote, as
+OWASP recommends, so a spreadsheet shows it as text; numbers (the score) are never changed.
+JSON lines keep every value exactly as it is.
 """
 from __future__ import annotations
 
@@ -17,6 +22,15 @@ from dfdetect.registry import Registry
 
 WRITERS: Registry = Registry("output writer")
 FIELDS = ("id", "path", "score", "label", "status", "error")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A text cell safe to open in a spreadsheet (formula starts get a leading '); numbers are
+    written as they are."""
+    if not isinstance(value, str):
+        return value
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 @WRITERS.register("csv")
@@ -39,7 +53,7 @@ def write_table(rows: Sequence[dict], path: Path, columns: Sequence[str],
     w.writerow([names.get(c, c) for c in columns])
     for r in rows:
         w.writerow(["" if r.get(c) is None else
-                    (f"{r[c]:.6f}" if c == "score" else r[c]) for c in columns])
+                    (f"{r[c]:.6f}" if c == "score" else csv_cell(r[c])) for c in columns])
     return atomic_write_text(path, buf.getvalue())
 
 

@@ -19,6 +19,12 @@ from dfdetect.preprocess.frames import probe, read_frames, sample_indices
 from dfdetect.preprocess.video import BATCH, VideoSettings, build_detectors, detect_batch
 
 
+class Crops(list):
+    """The crops of one video; ``note`` says why they come from part of it (truncation)."""
+
+    note: str = ""
+
+
 class FaceCropper:
     """``path -> [(frame_index, crop)]`` of the main face; raises PrepareError on bad videos."""
 
@@ -39,9 +45,10 @@ class FaceCropper:
         self._detect(batch, per_frame, found)
         link_tracks(per_frame)
         main = main_track(per_frame)
-        keep = [(index, crop) for index, face, crop in found
-                if self.s.keep_all_faces or face.track == main]
-        return sorted(keep, key=lambda x: x[0])
+        keep = Crops(sorted(((index, crop) for index, face, crop in found
+                             if self.s.keep_all_faces or face.track == main), key=lambda x: x[0]))
+        keep.note = info.truncation()
+        return keep
 
     def _detect(self, batch, per_frame: list, found: list) -> None:
         for frame, faces in detect_batch(batch, self.detector, self.fallback, self.s.detect_size):

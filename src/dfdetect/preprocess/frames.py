@@ -43,10 +43,19 @@ class VideoInfo:
     key_index: list[int]    # frame indices of keyframes, sorted
     time_base: float
     rotation: int = 0       # counter-clockwise degrees to display upright (from the first frame)
+    declared: int = 0       # frames the header announces (count, or duration x rate); 0 unknown
 
     @property
     def n_frames(self) -> int:
         return len(self.pts)
+
+    def truncation(self, tolerance: float = 0.9) -> str:
+        """Why the file is scored from part of it ("" when whole): fewer readable frames than
+        its header announces (a download cut short)."""
+        if self.declared and self.n_frames < tolerance * self.declared:
+            return (f"truncated: {self.n_frames} of {self.declared} frames announced by the "
+                    "header are readable; scored from those")
+        return ""
 
     def keyframe_spacing(self) -> float:
         """Mean frames between keyframes (what makes seeking cheap or dear)."""
@@ -65,6 +74,11 @@ class Frame:
 def _open(path: str):
     import av
 
+    from dfdetect.io import not_regular
+
+    why = not_regular(path)  # a FIFO or /dev path would block or never end
+    if why:
+        raise PrepareError(f"{path}: {why}", "open")
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, UnicodeDecodeError) as e:
@@ -106,9 +120,20 @@ def probe(path: str) -> VideoInfo:
         key_index = sorted(i for i, p in enumerate(pts) if p in keys) or [0]
         ctx = stream.codec_context
         return VideoInfo(str(path), int(ctx.width), int(ctx.height), pts, key_index,
-                         float(stream.time_base or 0.0))
+                         float(stream.time_base or 0.0), declared=_declared(container, stream))
     finally:
         container.close()
+
+
+def _declared(container, stream) -> int:
+    """Frames the header announces: the stream's count, else container duration x frame rate."""
+    try:
+        if stream.frames:
+            return int(stream.frames)
+        rate = float(stream.average_rate or stream.guessed_rate or 0)
+        return int(round((container.duration or 0) / 1e6 * rate))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return 0
 
 
 def sample_indices(n_frames: int, count: int = 32, step: int = 0) -> list[int]:

@@ -65,7 +65,7 @@ def _merge_failures(root: Path, target: Path) -> int:
     w.writerow(FAILURE_HEADER)
     count = 0
     for f in sorted((root / "shards").glob("failures-*-of-*.csv")):
-        with f.open(newline="", encoding="utf-8") as fh:
+        with f.open(newline="", encoding="utf-8", errors="surrogateescape") as fh:
             for row in csv.DictReader(fh):
                 w.writerow([row.get(c, "") for c in FAILURE_HEADER])
                 count += 1

@@ -170,7 +170,7 @@ def prepare_videos(videos: Manifest, out_dir: str | os.PathLike, settings: Video
     failures_path = out / (f"shards/failures{suffix}.csv" if n > 1 else "failures.csv")
     write_manifest(crops, manifest_path)
     failed = [r for r in results if r["status"] != "ok"]
-    _write_failures(failures_path, failed)
+    _write_failures(failures_path, failed, {str(_abs(videos.root, v.path)) for v in mine})
     run = VideoRun(crops, results, len(todo), time.perf_counter() - start, manifest_path,
                    failures_path, (k, n), Counter(r["stage"] for r in failed))
     if mine and len(failed) == len(results):
@@ -179,10 +179,16 @@ def prepare_videos(videos: Manifest, out_dir: str | os.PathLike, settings: Video
     return run
 
 
-def _write_failures(path: Path, failed: list[dict]) -> None:
+def _write_failures(path: Path, failed: list[dict], videos: set[str]) -> None:
+    """The run's failure lines, after the lines other steps (audio) wrote about other files."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(FAILURE_HEADER)
+    if path.is_file():
+        with path.open(newline="", encoding="utf-8", errors="surrogateescape") as f:
+            for row in csv.DictReader(f):
+                if row.get("path") not in videos:
+                    w.writerow([row.get(c, "") for c in FAILURE_HEADER])
     for r in failed:
         w.writerow((r["path"], r["stage"], r["reason"]))
     atomic_write_text(path, buf.getvalue())

@@ -134,7 +134,8 @@ class VideoWorker:
             shutil.rmtree(folder, ignore_errors=True)
             return {**base, "status": "failed", "stage": e.stage, "reason": str(e)}
         except Exception as e:  # noqa: BLE001 - one odd file must not end a day-long run
-            log.warning("unexpected error on %s", path, exc_info=True)
+            log.warning("unexpected error on %s: %s: %s", path, type(e).__name__, e,
+                        exc_info=log.isEnabledFor(logging.DEBUG))
             shutil.rmtree(folder, ignore_errors=True)
             return {**base, "status": "failed", "stage": "error",
                     "reason": f"{path}: unexpected {type(e).__name__}: {e}"}
