@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from dfdetect.data.manifest import Manifest, Sample
-from dfdetect.io import atomic_write_text
+from dfdetect.io import atomic_write_text, not_regular
 
 DEFAULT_WARN = 0.8     # AUC of one property at which prepare / doctor warn
 MAX_FILES = 4000       # files probed per modality (a seeded random subset of larger sets)
@@ -216,10 +216,14 @@ def check_rows(manifest: Manifest, rows: list[Sample], prober: Prober, threshold
     props: dict[str, list] = {}
     labels, splits, bad = [], [], 0
     for s in picked:
-        try:
-            p = prober.shortcut_properties(s, manifest.resolve(s))
-        except (OSError, ValueError):  # unreadable: doctor / prepare report those elsewhere
+        path = manifest.resolve(s)
+        if not_regular(path):  # a FIFO or device would block or never end: never opened
             bad += 1
+            continue
+        try:
+            p = prober.shortcut_properties(s, path)
+        except Exception:  # noqa: BLE001 - any unreadable file is counted, never fatal: doctor /
+            bad += 1       # prepare report it with its reason elsewhere
             continue
         for k in p.keys() - props.keys():
             props[k] = [None] * len(labels)
