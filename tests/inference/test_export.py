@@ -220,3 +220,11 @@ def test_onnx_predict_matches_torch_on_real_speech(shared_data, tmp_path) -> Non
     got = list(OnnxPredictor.from_path(ckpt, 8).score(files))
     assert all(p.status == "ok" for p in got)
     np.testing.assert_allclose([p.score for p in got], ref, atol=1e-4)
+
+
+def test_export_into_a_folder_not_made_yet(make_tiny_ckpt, tmp_path) -> None:
+    from dfdetect.cli.main import main
+
+    out = tmp_path / "new" / "models" / "m.onnx"
+    assert main(["export", f"ckpt={make_tiny_ckpt(32)}", f"out={out}"]) == 0
+    assert out.is_file() and out.with_name(out.name + ".json").is_file()

@@ -153,6 +153,7 @@ def export(cfg: ExportConfig, echo=print) -> ExportResult:
 
     out = check_request(cfg)
     model, meta = load_checkpoint(cfg.ckpt)
+    out.parent.mkdir(parents=True, exist_ok=True)  # out= may name a folder not made yet
     model = model.float().eval()
     why = getattr(model, "export_unsupported", None)
     if why:

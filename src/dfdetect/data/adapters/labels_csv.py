@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dfdetect.data.adapters import ADAPTERS, modality_of
 from dfdetect.data.manifest import COLUMNS, Manifest, ManifestError, Sample
+from dfdetect.io import TEXT_ERRORS
 
 _METHOD_COLUMNS = ("method", "system", "generator", "attack")
 
@@ -28,7 +29,9 @@ def labels_csv(root: str, real_label: str = "real", fake_label: str = "fake",
         raise ManifestError(f"labels CSV not found: {path}")
     names = {real_label: "real", fake_label: "fake", "real": "real", "fake": "fake"}
     samples = []
-    with path.open(newline="", encoding="utf-8") as f:
+    # utf-8-sig: a BOM from a spreadsheet export is not part of the first column's name;
+    # surrogateescape: a path that is not valid UTF-8 comes back as the same bytes on disk
+    with path.open(newline="", encoding="utf-8-sig", errors=TEXT_ERRORS) as f:
         reader = csv.DictReader(f)
         if not reader.fieldnames or not {"path", "label"} <= set(reader.fieldnames):
             raise ManifestError(f"{path}: needs 'path' and 'label' columns, found "
