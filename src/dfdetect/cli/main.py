@@ -38,6 +38,7 @@ EXAMPLES = {
     "merge": "  dfdetect merge root=data/ffpp_c23",
     "doctor": "  dfdetect doctor manifest=data/ffpp_c23/manifest.csv",
     "models": "  dfdetect models",
+    "env": "  dfdetect env\n  dfdetect env format=json folder=/data min_free_gb=50",
 }
 
 
