@@ -171,3 +171,34 @@ def test_json_output(capsys):
 def test_unknown_format_is_a_config_error(capsys):
     assert main(["env", "format=yaml"]) == 2
     assert "unknown format 'yaml'" in capsys.readouterr().err
+
+
+BLOCK_TORCH = '''
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("torch", "torchvision"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+sys.meta_path.insert(0, Block())
+from dfdetect.cli.main import main
+sys.exit(main(["env"]))
+'''
+
+
+def test_without_torch_the_command_still_runs_and_says_what_to_install(tmp_path):
+    """The machine that most needs `dfdetect env` has no torch: no traceback, exit 2."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "no_torch.py"
+    script.write_text(BLOCK_TORCH)
+    src = str(Path(envcheck.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": src}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "-> pip install torch torchvision" in done.stdout
+    assert "required component(s) missing: torch, torchvision" in done.stderr

@@ -6,9 +6,8 @@ joined with commas into it, so ``dfdetect compare runs/a runs/b`` means ``runs=r
 from __future__ import annotations
 
 from dfdetect.config.schema import (CompareConfig, DemoConfig, DoctorConfig, EnvConfig,
-                                    EvaluateConfig,
-                                    ExportConfig, MergeConfig, PredictConfig, PrepareConfig,
-                                    TrainConfig)
+                                    EvaluateConfig, ExportConfig, MergeConfig, PredictConfig,
+                                    PrepareConfig, TrainConfig)
 
 
 def run_demo(cfg: DemoConfig) -> None:
