@@ -202,3 +202,9 @@ def test_without_torch_the_command_still_runs_and_says_what_to_install(tmp_path)
     assert "Traceback" not in done.stderr
     assert "-> pip install torch torchvision" in done.stdout
     assert "required component(s) missing: torch, torchvision" in done.stderr
+
+
+def test_missing_folder_is_a_warn_row_not_a_crash(tmp_path, capsys):
+    assert main(["env", f"folder={tmp_path / 'nope'}"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("disk"))
+    assert line.split()[1] == "warn" and "nope" in line

@@ -177,8 +177,9 @@ def check_video(_: Context) -> list[Row]:
     rows.append(_codec_row("pyav h264 encode", "libx264", "w", version, False,
                            f"{fix}; needed by `dfdetect demo` and robustness=h264"))
     tool = shutil.which("ffmpeg")
-    rows.append(Row("ffmpeg", "ok" if tool else "info", tool or "not on PATH (optional: only "
-                    "for converting videos by hand)"))
+    rows.append(Row("ffmpeg", "ok" if tool else "info", tool or "not on PATH (optional, only "
+                    "for converting videos by hand: apt-get install ffmpeg or brew install "
+                    "ffmpeg)"))
     return rows
 
 
@@ -236,7 +237,11 @@ def check_weights(_: Context) -> list[Row]:
 
 
 def check_disk(ctx: Context) -> list[Row]:
-    free = shutil.disk_usage(ctx.folder).free / 2**30
+    try:
+        free = shutil.disk_usage(ctx.folder).free / 2**30
+    except OSError as e:
+        return [Row("disk", "warn", f"folder={ctx.folder}: {e.strerror or e}",
+                    "pass an existing folder: folder=<path>")]
     text = f"{free:.1f} GB free in {ctx.folder.resolve()}"
     if free < ctx.min_free_gb:
         return [Row("disk", "warn", text, f"free space or work elsewhere: prepared crops, "
