@@ -33,7 +33,7 @@ LAYERS: list[set[str]] = [
     {"preparation", "training"},                     # stages: prepare, train
     {"inference"},                                   # scoring (uses training's device layer)
     {"evaluation"},                                  # scoring a manifest -> report
-    {"demo"},
+    {"demo", "envcheck"},                            # recipes the cli calls
     {"errors"},
     {"cli"},
     {""},                                            # dfdetect/__init__.py, the public API

@@ -10,6 +10,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from dfdetect.config.loader import ConfigError
     from dfdetect.data.media import DecodeError
     from dfdetect.data.manifest import ManifestError
+    from dfdetect.envcheck import EnvError
     from dfdetect.inference.export import ExportError
     from dfdetect.inference.predict import InputError
     from dfdetect.models import ModelError
@@ -18,7 +19,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from dfdetect.training.device import DeviceError
 
     return (CheckpointError, ConfigError, DecodeError, ManifestError, InputError, ExportError,
-            ModelError, RegistryError, DeviceError, PrepareError, FileNotFoundError,
+            ModelError, RegistryError, DeviceError, PrepareError, EnvError, FileNotFoundError,
             PermissionError)
 
 

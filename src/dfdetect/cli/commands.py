@@ -5,9 +5,9 @@ joined with commas into it, so ``dfdetect compare runs/a runs/b`` means ``runs=r
 """
 from __future__ import annotations
 
-from dfdetect.config.schema import (CompareConfig, DemoConfig, DoctorConfig, EvaluateConfig,
-                                    ExportConfig, MergeConfig, PredictConfig, PrepareConfig,
-                                    TrainConfig)
+from dfdetect.config.schema import (CompareConfig, DemoConfig, DoctorConfig, EnvConfig,
+                                    EvaluateConfig, ExportConfig, MergeConfig, PredictConfig,
+                                    PrepareConfig, TrainConfig)
 
 
 def run_demo(cfg: DemoConfig) -> None:
@@ -89,6 +89,12 @@ def run_models(_: None) -> None:
               f"{src.licence}, trained at {src.input_size} px)")
 
 
+def run_env(cfg: EnvConfig) -> None:
+    from dfdetect.envcheck import run_env as env
+
+    env(cfg.format, cfg.folder, cfg.min_free_gb)
+
+
 COMMANDS = {
     "demo": (DemoConfig, "build a small face-forgery set offline, then train, evaluate, predict",
              run_demo),
@@ -108,4 +114,7 @@ COMMANDS = {
                "label shortcuts",
                run_doctor),
     "models": (None, "list the registered models", run_models),
+    "env": (EnvConfig, "check this machine: python, torch, GPUs, device/precision=auto, face "
+            "detector, video codecs, optional packages, disk (exit 2 if something required is "
+            "missing)", run_env),
 }

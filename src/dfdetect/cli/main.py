@@ -38,6 +38,7 @@ EXAMPLES = {
     "merge": "  dfdetect merge root=data/ffpp_c23",
     "doctor": "  dfdetect doctor manifest=data/ffpp_c23/manifest.csv",
     "models": "  dfdetect models",
+    "env": "  dfdetect env\n  dfdetect env format=json folder=/data min_free_gb=50",
 }
 
 
@@ -99,12 +100,24 @@ def _positional(cls: type, overrides: list[str]) -> list[str]:
     return [o for o in overrides if "=" in o] + [f"{field}={','.join(bare)}"]
 
 
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The user-error types. Without torch (a broken install) only those that import without
+    it, so that `dfdetect env` still runs and says what to install."""
+    try:
+        from dfdetect.errors import USER_ERRORS
+    except ImportError:
+        from dfdetect.config.loader import ConfigError
+        from dfdetect.envcheck import EnvError
+
+        return (ConfigError, EnvError, FileNotFoundError, PermissionError)
+    return USER_ERRORS
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse, load the command's config, run it. Exit status: 0 done, 2 any user error (a bad
     option or value, a missing or unreadable input, checkpoint or device; found while parsing
     or later, one line on stderr), 130 interrupted; a bug exits 1 with a traceback."""
     from dfdetect.config.loader import ConfigError, load_config
-    from dfdetect.errors import USER_ERRORS
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -120,12 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         return USER_ERROR_STATUS
     _setup_logging()
     _tolerant_streams()
+    user_errors = _user_errors()
     try:
         run(cfg)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
-    except USER_ERRORS as e:
+    except user_errors as e:
         if args.debug:
             raise
         print(f"{prog}: error: {e}", file=sys.stderr)

@@ -24,7 +24,7 @@ import math
 from typing import Any, Callable
 
 from dfdetect.config.errors import ConfigError
-from dfdetect.config.schema import (DemoConfig, EvaluateConfig, PredictConfig, PrepareConfig,
+from dfdetect.config.schema import (DemoConfig, EnvConfig, EvaluateConfig, PredictConfig, PrepareConfig,
                                     TrainConfig)
 
 Check = Callable[[Any, str], None]  # (config, value) -> None or raises
@@ -123,6 +123,7 @@ CHOICES: dict[type, dict[str, Check]] = {
                                                  optional=True)},
     PredictConfig: {"aggregation": _AGGREGATION, "columns": _columns},
     DemoConfig: {"model": _MODELS, "audio_model": _MODELS},
+    EnvConfig: {"format": _one_of("dfdetect.envcheck", "FORMATS", "format")},
 }
 
 

@@ -405,6 +405,15 @@ class DoctorConfig:
 
 
 @dataclass
+class EnvConfig:
+    """Options of `dfdetect env` (is this machine ready?)."""
+
+    format: str = opt("table", "output: table or json", "json")
+    folder: str = opt(".", "folder whose free disk space is reported", "/data")
+    min_free_gb: float = opt(5.0, "warn when the folder has less free space (GB)", "20", min=0)
+
+
+@dataclass
 class DemoConfig:
     """Options of `dfdetect demo`."""
 
