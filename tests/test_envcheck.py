@@ -2,57 +2,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 import pytest
 
 from dfdetect import envcheck
 from dfdetect.cli.main import main
-from dfdetect.training.device import Probe
+
+from fakes import FakeProbe  # tests/fakes.py
 
 
-@dataclass
-class FakeProbe(Probe):
-    """Hardware as the test describes it; never asks torch."""
-
-    gpus: list[tuple[str, float]] = field(default_factory=list)  # (name, memory GB)
-    bf16: bool = False
-    mps: bool = False
-    cpus: int = 8
-    cpu_bf16_units: bool = False
-
-    def cuda_count(self) -> int:
-        return len(self.gpus)
-
-    def cuda_name(self, index: int) -> str:
-        return self.gpus[index][0]
-
-    def cuda_memory_gb(self, index: int) -> float:
-        return self.gpus[index][1]
-
-    def cuda_bf16(self) -> bool:
-        return self.bf16
-
-    def mps_available(self) -> bool:
-        return self.mps
-
-    def cpu_bf16(self) -> bool:
-        return self.cpu_bf16_units
-
-    def mps_autocast(self) -> bool:
-        return True
-
-    def mps_fallback(self) -> bool:
-        return False
-
-    def cpu_count(self) -> int:
-        return self.cpus
-
-    def cpu_name(self) -> str:
-        return "x86_64"
-
-
-def hardware(probe: Probe) -> dict[str, envcheck.Row]:
+def hardware(probe: FakeProbe) -> dict[str, envcheck.Row]:
     ctx = envcheck.Context(probe, envcheck.Path("."), 5.0)
     return {r.name: r for r in envcheck.check_hardware(ctx)}
 
