@@ -185,26 +185,28 @@ def test_a_truncated_resume_file_is_one_line(demo_faces, make_tiny_ckpt, tmp_pat
 
 # ------------------------------------------------------------------ §3 data that cannot train
 
-def test_a_split_with_one_class_is_refused_before_training(demo_faces, tmp_path, capsys):
+def _demo_copy_with_rows(demo_faces: Path, tmp_path: Path, edit) -> Path:
+    """A copy of the demo set whose manifest holds ``edit(rows)`` instead of its rows."""
     rows = list(csv.DictReader(demo_faces.open()))
-    one = tmp_path / "d" / "manifest.csv"
-    shutil.copytree(demo_faces.parent, one.parent)
-    with one.open("w", newline="") as f:
+    manifest = tmp_path / "d" / "manifest.csv"
+    shutil.copytree(demo_faces.parent, manifest.parent)
+    with manifest.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
-        w.writerows(r for r in rows if r["split"] != "val" or r["label"] == "real")
+        w.writerows(edit(rows))
+    return manifest
+
+
+def test_a_split_with_one_class_is_refused_before_training(demo_faces, tmp_path, capsys):
+    one = _demo_copy_with_rows(demo_faces, tmp_path, lambda rows: [
+        r for r in rows if r["split"] != "val" or r["label"] == "real"])
     err = _run(capsys, ["train", f"data={one}", *TINY, f"out_dir={tmp_path / 'runs'}"])
     assert "val split holds real" in err
     assert not (tmp_path / "runs").exists()
 
 
 def test_the_same_file_under_a_new_id_is_refused(demo_faces, tmp_path, capsys):
-    rows = list(csv.DictReader(demo_faces.open()))
-    dup = tmp_path / "d" / "manifest.csv"
-    shutil.copytree(demo_faces.parent, dup.parent)
-    with dup.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows([*rows, {**rows[0], "id": "a_new_id"}])
+    dup = _demo_copy_with_rows(demo_faces, tmp_path,
+                               lambda rows: [*rows, {**rows[0], "id": "a_new_id"}])
     err = _run(capsys, ["train", f"data={dup}", *TINY, f"out_dir={tmp_path / 'runs'}"])
     assert "the same file under several ids" in err and "a_new_id" in err
