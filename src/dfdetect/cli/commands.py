@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dfdetect.config.schema import (CompareConfig, DemoConfig, DoctorConfig, EnvConfig,
                                     EvaluateConfig, ExportConfig, MergeConfig, PredictConfig,
-                                    PrepareConfig, TrainConfig)
+                                    PrepareConfig, ServeConfig, TrainConfig)
 
 
 def run_demo(cfg: DemoConfig) -> None:
@@ -35,6 +35,12 @@ def run_predict(cfg: PredictConfig) -> None:
     from dfdetect.inference.predict import predict
 
     predict(cfg)
+
+
+def run_serve(cfg: ServeConfig) -> None:
+    from dfdetect.cli.serve import run_serve as serve
+
+    serve(cfg)
 
 
 def run_compare(cfg: CompareConfig) -> None:
@@ -103,6 +109,8 @@ COMMANDS = {
                  run_evaluate),
     "predict": (PredictConfig, "score an image, a video, a folder or a manifest into submission.csv",
                 run_predict),
+    "serve": (ServeConfig, "serve an HTTP API and a web page that score uploaded images, videos "
+              "and clips (per-frame timeline)", run_serve),
     "compare": (CompareConfig, "print the metrics of several evaluation reports side by side",
                 run_compare),
     "export": (ExportConfig, "export a checkpoint to ONNX (dynamic batch) with a parity check",

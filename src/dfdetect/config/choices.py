@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from dfdetect.config.errors import ConfigError
 from dfdetect.config.schema import (DemoConfig, EnvConfig, EvaluateConfig, PredictConfig, PrepareConfig,
-                                    TrainConfig)
+                                    ServeConfig, TrainConfig)
 
 Check = Callable[[Any, str], None]  # (config, value) -> None or raises
 
@@ -122,6 +122,7 @@ CHOICES: dict[type, dict[str, Check]] = {
                      "threshold_rule": _registry("dfdetect.metrics.threshold", "THRESHOLD_RULES",
                                                  optional=True)},
     PredictConfig: {"aggregation": _AGGREGATION, "columns": _columns},
+    ServeConfig: {"aggregation": _AGGREGATION},
     DemoConfig: {"model": _MODELS, "audio_model": _MODELS},
     EnvConfig: {"format": _one_of("dfdetect.envcheck", "FORMATS", "format")},
 }

@@ -296,6 +296,43 @@ class PredictConfig:
 
 
 @dataclass
+class ServeConfig:
+    """Options of `dfdetect serve` (HTTP API and web page; see docs/serve.md)."""
+
+    ckpt: str = opt("", "checkpoint written by train (or an .onnx export); several separated by "
+                    "commas are an ensemble, optionally weighted as path:weight; loaded once at "
+                    "start, never from a request", "runs/demo/run/best.ckpt")
+    host: str = opt("127.0.0.1", "address to listen on (0.0.0.0: every interface; put a proxy "
+                    "with authentication in front: the API has none)", "0.0.0.0")
+    port: int = opt(8000, "TCP port (0: any free port)", "8080", min=0, max=65535)
+    workers: int = opt(1, "server processes, each with its own copy of the model", "2",
+                       min=1, max=64)
+    max_concurrent: int = opt(2, "files scored at once per process; more requests wait",
+                              "4", min=1, max=256)
+    queue_timeout: float = opt(30.0, "seconds a request waits for a free slot before a 503 "
+                               "with Retry-After", "5", min=0)
+    max_upload_mb: float = opt(50.0, "largest upload accepted (MB); larger gets a 413",
+                               "200", above=0)
+    max_video_seconds: float = opt(120.0, "longest video accepted (seconds); longer gets a 422",
+                                   "600", above=0)
+    max_audio_seconds: float = opt(600.0, "longest audio clip accepted (seconds); longer gets a "
+                                   "422", "3600", above=0)
+    thumbnails: int = opt(4, "face crops of the most suspicious video frames returned as JPEG "
+                          "thumbnails", "8", min=0, max=32)
+    tmp_dir: str = opt("", "folder for the uploads' temporary folders (default: the system's); "
+                       "each upload's folder is removed when its request ends", "/scratch")
+    threshold: float = opt(-1.0, "score above which the label is fake; -1 uses the checkpoint's",
+                           min=-1, max=1)
+    backend: str = opt("torch", "torch, or onnx (the .onnx written by `dfdetect export`)", "onnx")
+    aggregation: str = opt("mean", "video score from frame scores: mean, max, topk_mean or "
+                           "confident")
+    topk: int = opt(3, "k of topk_mean", min=1)
+    frames: int = opt(16, "frames sampled per video", "32", min=1, max=10000)
+    batch_size: int = opt(0, "images per batch; 0 picks a default for the device", min=0)
+    device: str = opt("auto", "auto, cpu, cuda or mps")
+
+
+@dataclass
 class CompareConfig:
     """Options of `dfdetect compare` (run folders may also be given without runs=)."""
 

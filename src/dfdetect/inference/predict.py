@@ -99,8 +99,9 @@ def _row(item: Item, p, threshold: float) -> dict:
 
 
 def score_items(items: list[Item], scorer, cfg: PredictConfig, threshold: float,
-                progress=None) -> list[dict]:
-    """Rows in input order: images batched together, videos through the video scorer."""
+                progress=None, provider=None) -> list[dict]:
+    """Rows in input order: images batched together, videos through the video scorer (face crops
+    from ``provider``, default: :func:`crop_provider` with the checkpoint's crop settings)."""
     from dfdetect.inference.video import VideoScorer, crop_provider
 
     images = [i for i in items if not i.video]
@@ -110,7 +111,7 @@ def score_items(items: list[Item], scorer, cfg: PredictConfig, threshold: float,
     for item, p in zip(images, scorer.score([i.path for i in images], progress)):
         rows[index[id(item)]] = _row(item, p, threshold)
     if videos:
-        provider = crop_provider(scorer.meta["preprocessing"], cfg.frames)
+        provider = provider or crop_provider(scorer.meta["preprocessing"], cfg.frames)
         vs = VideoScorer(scorer, provider, cfg.aggregation, cfg.topk)
         for item, p in zip(videos, vs.score([i.path for i in videos], progress)):
             rows[index[id(item)]] = _row(item, p, threshold)
