@@ -24,6 +24,11 @@ import time
 import uuid
 from pathlib import Path
 
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
 from dfdetect.__version__ import __version__
 from dfdetect.config.schema import ServeConfig
 from dfdetect.serve.engine import Engine, ScoreError
@@ -40,9 +45,7 @@ SCORE_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
                            "description": "an image, a video or an audio clip"}}}}}}
 
 
-def error(status: int, message: str, headers: dict | None = None, **extra):
-    from fastapi.responses import JSONResponse
-
+def error(status: int, message: str, headers: dict | None = None, **extra) -> JSONResponse:
     return JSONResponse({"status": "error", "error": message, **extra}, status_code=status,
                         headers=headers)
 
@@ -78,17 +81,12 @@ class Slots:
 def create_app(cfg: ServeConfig, engine: Engine | None = None):
     """The application for ``cfg``; the model is loaded here, once (``engine`` replaces it in
     tests). Raises the loader's user errors (missing checkpoint, bad option) before serving."""
-    from fastapi import FastAPI, Request
-    from fastapi.responses import FileResponse, JSONResponse
-    from fastapi.staticfiles import StaticFiles
-
     from dfdetect.config.choices import check_choices
 
     check_choices(cfg)
     engine = engine or Engine.load(cfg)
     tmp_root = Path(cfg.tmp_dir).expanduser() if cfg.tmp_dir else Path(tempfile.gettempdir())
     tmp_root.mkdir(parents=True, exist_ok=True)
-    max_bytes = int(cfg.max_upload_mb * 2**20)
     slots = Slots(cfg.max_concurrent, cfg.queue_timeout)
     app = FastAPI(title="dfdetect", version=__version__,
                   description="Deepfake detection: score an image, a video or an audio clip. "
@@ -126,7 +124,7 @@ def create_app(cfg: ServeConfig, engine: Engine | None = None):
         rid = uuid.uuid4().hex[:12]
         with tempfile.TemporaryDirectory(prefix="dfdetect-upload-", dir=tmp_root) as folder:
             try:
-                path, name = await receive_file(request, Path(folder), max_bytes)
+                path, name = await receive_file(request, Path(folder), cfg.max_upload_mb)
             except UploadError as e:
                 return error(e.status, e.message, id=rid, **e.extra)
             if not await slots.acquire():
@@ -136,8 +134,6 @@ def create_app(cfg: ServeConfig, engine: Engine | None = None):
                              headers={"Retry-After": str(wait)}, id=rid, name=name)
             start = time.perf_counter()
             try:
-                from starlette.concurrency import run_in_threadpool
-
                 result = await run_in_threadpool(engine.score_file, str(path), name)
             except ScoreError as e:
                 return error(e.status, e.message, id=rid, name=name, **e.extra)

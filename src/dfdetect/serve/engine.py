@@ -144,7 +144,8 @@ class Engine:
             elif modality.score_transform is not None:  # windowed media (audio)
                 limit, seconds = self.cfg.max_audio_seconds, audio_seconds(path)
         except DecodeError as e:
-            raise ScoreError(422, f"{name}: {str(e).split(': ', 1)[-1]}") from None
+            reason = str(e).split(": ", 1)[-1].replace(path, name)
+            raise ScoreError(422, f"{name}: {reason}") from None
         if limit is not None and seconds is not None and seconds > limit:
             raise ScoreError(422, f"{name}: {seconds:.1f} s is longer than the server's limit of "
                                   f"{limit:g} s (max_{modality.name}_seconds={limit:g})",
@@ -166,11 +167,12 @@ class Engine:
         item = Item(name, path, modality.per_frame)
         (row,) = score_items([item], self.scorer, self.predict_cfg, self.threshold,
                              provider=provider if item.video else None)
+        reason = str(row["error"] or "").replace(path, name)  # never show the server's paths
         if row["status"] == "error":
-            raise ScoreError(422, f"{name}: {row['error']}", modality=modality.name)
+            raise ScoreError(422, f"{name}: {reason}", modality=modality.name)
         out = {"name": name, "modality": modality.name, "score": row["score"],
                "label": row["label"], "threshold": self.threshold, "status": row["status"],
-               "error": row["error"]}
+               "error": reason}
         if item.video:
             out["frames"] = row.get("frames", [])
             out["thumbnails"] = self._thumbnails(out["frames"], seen.get("crops") or [])

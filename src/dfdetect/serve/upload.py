@@ -3,11 +3,11 @@ memory whole and never spooled anywhere else, and refused once it passes the siz
 
 Why not FastAPI's ``UploadFile``: Starlette spools uploads into the system's temporary folder
 before the endpoint runs, with no size limit; here the bytes go only to the request's own
-folder and stop at ``max_bytes``.
+folder and stop at the size limit.
 
 Example (inside an endpoint)::
 
-    path, name = await receive_file(request, folder, max_bytes=50 * 2**20)
+    path, name = await receive_file(request, folder, max_mb=50)
     # path = folder / "upload.mp4" (suffix of the client's file name), name = "clip.mp4"
 """
 from __future__ import annotations
@@ -31,10 +31,13 @@ class UploadError(Exception):
         self.status, self.message, self.extra = status, message, extra
 
 
-def too_large(max_bytes: int) -> UploadError:
-    mb = max_bytes / 2**20
-    return UploadError(413, f"upload larger than the server's limit of {mb:g} MB "
-                            f"(max_upload_mb={mb:g})", limit_bytes=max_bytes)
+def too_large(max_mb: float) -> UploadError:
+    return UploadError(413, f"upload larger than the server's limit of {max_mb:g} MB "
+                            f"(max_upload_mb={max_mb:g})", limit_bytes=limit_bytes(max_mb))
+
+
+def limit_bytes(max_mb: float) -> int:
+    return int(max_mb * 2**20)
 
 
 def safe_name(filename: str) -> str:
@@ -52,8 +55,8 @@ def safe_suffix(name: str) -> str:
 class _FilePart:
     """Parser callbacks: the first part named ``file`` goes to ``target``; others are dropped."""
 
-    def __init__(self, target_dir: Path, max_bytes: int) -> None:
-        self.dir, self.max_bytes = target_dir, max_bytes
+    def __init__(self, target_dir: Path, max_mb: float) -> None:
+        self.dir, self.max_mb, self.max_bytes = target_dir, max_mb, limit_bytes(max_mb)
         self.header_field, self.header_value = b"", b""
         self.headers: dict[bytes, bytes] = {}
         self.out = None
@@ -93,7 +96,7 @@ class _FilePart:
             return
         self.size += end - start
         if self.size > self.max_bytes:
-            self.error = too_large(self.max_bytes)
+            self.error = too_large(self.max_mb)
             self.close()
             return
         self.out.write(data[start:end])
@@ -107,19 +110,20 @@ class _FilePart:
             self.out = None
 
 
-async def receive_file(request, folder: Path, max_bytes: int) -> tuple[Path, str]:
+async def receive_file(request, folder: Path, max_mb: float) -> tuple[Path, str]:
     """Stream the request's ``file`` part into ``folder``; returns (saved path, client's name).
 
-    Raises UploadError: 413 over ``max_bytes`` (from Content-Length before reading, or while
+    Raises UploadError: 413 over ``max_mb`` MiB (from Content-Length before reading, or while
     streaming), 422 for a body that is not multipart/form-data or has no ``file`` part."""
+    max_bytes = limit_bytes(max_mb)
     kind, params = parse_options_header(request.headers.get("content-type", ""))
     if kind != b"multipart/form-data" or not params.get(b"boundary"):
         raise UploadError(422, "send the file as multipart/form-data in a field named "
                                f"'{FIELD}' (curl -F {FIELD}=@photo.jpg ...)")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes + 64 * 1024:  # + multipart framing
-        raise too_large(max_bytes)
-    part = _FilePart(folder, max_bytes)
+        raise too_large(max_mb)
+    part = _FilePart(folder, max_mb)
     parser = MultipartParser(params[b"boundary"], part.callbacks())
     received = 0
     try:
