@@ -86,6 +86,7 @@ function showResult(body) {
   }
   const thumbs = $("thumbs");
   thumbs.replaceChildren();
+  $("thumbs-title").hidden = !(body.thumbnails && body.thumbnails.length);
   for (const t of body.thumbnails || []) {
     const fig = document.createElement("figure");
     const img = document.createElement("img");
