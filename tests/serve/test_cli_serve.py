@@ -1,0 +1,43 @@
+"""`dfdetect serve` as a command: user errors exit 2 with one line, before anything listens."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from dfdetect.cli.main import main
+from dfdetect.config.errors import ConfigError
+from dfdetect.serve.server import address, bind
+
+
+def test_a_missing_checkpoint_exits_2_naming_it(tmp_path, capsys):
+    missing = tmp_path / "nowhere.ckpt"
+    assert main(["serve", f"ckpt={missing}", "device=cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(missing) in err
+
+
+@pytest.mark.parametrize("option,expected", [("", "serve needs ckpt="),
+                                             ("aggregation=median", "aggregation=median"),
+                                             ("max_upload_mb=0", "max_upload_mb=0")])
+def test_bad_options_exit_2(make_tiny_ckpt, capsys, option, expected):
+    args = ["serve", "device=cpu"] + ([option] if option else [])
+    if not option.startswith("ckpt") and option:
+        args.append(f"ckpt={make_tiny_ckpt(image_size=32)}")
+    assert main(args) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_a_taken_port_is_a_user_error_naming_it():
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
+            bind("127.0.0.1", port)
+    finally:
+        taken.close()
+    free = bind("127.0.0.1", 0)
+    assert address(free) == f"http://127.0.0.1:{free.getsockname()[1]}"
+    free.close()
