@@ -64,6 +64,30 @@ def test_health_model_docs_and_page(serve_cfg):
     assert body["multipart/form-data"]["schema"]["properties"]["file"]["format"] == "binary"
 
 
+def test_model_describes_the_training_data_without_server_folders(serve_cfg, tmp_path):
+    import torch
+
+    from dfdetect.checkpoint import make_checkpoint, save_checkpoint
+    from dfdetect.models import build_model, preprocessing_of
+
+    torch.manual_seed(0)
+    net = build_model("timm:resnet18", pretrained="false", num_classes=2).eval()
+    data = {"manifest": "/secret/a/faces.csv,/secret/b/flux.csv", "train_split": "train",
+            "val_split": "val"}
+    ckpt = save_checkpoint(make_checkpoint(
+        net, model_name="timm:resnet18", model_kwargs={"num_classes": 2},
+        preprocessing={"modality": "image", "image_size": 32, **preprocessing_of(net)},
+        config={"data": data}, threshold=0.42, metrics={"val/auc": 0.91, "val/loss": float("nan")},
+        epoch=3), tmp_path / "trained.ckpt")
+    with TestClient(create_app(serve_cfg(ckpt=str(ckpt)))) as client:
+        info = client.get("/v1/model").json()
+    assert info["training_data"] == {"manifests": ["faces.csv", "flux.csv"],
+                                     "train_split": "train", "val_split": "val"}
+    assert info["threshold"] == 0.42 and "checkpoint" in info["threshold_source"]
+    assert info["metrics"] == {"val/auc": 0.91, "val/loss": None} and info["epoch"] == 3
+    assert "/secret" not in json.dumps(info) and str(tmp_path) not in json.dumps(info)
+
+
 def test_the_page_needs_nothing_from_outside():
     """No CDN: the only absolute URL in the page's files is the SVG namespace (not fetched)."""
     urls = {u for f in STATIC.iterdir() for u in re.findall(r"[a-z]+://[^\s\"')]+", f.read_text())}
