@@ -1,7 +1,13 @@
 """`dfdetect serve` as a command: user errors exit 2 with one line, before anything listens."""
 from __future__ import annotations
 
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +47,27 @@ def test_a_taken_port_is_a_user_error_naming_it():
     free = bind("127.0.0.1", 0)
     assert address(free) == f"http://127.0.0.1:{free.getsockname()[1]}"
     free.close()
+
+
+def test_two_worker_processes_serve_and_stop_on_ctrl_c(make_tiny_ckpt, media, tmp_path):
+    """workers=2: the socket is bound and listening before the workers start (no refused
+    connection), each worker loads the model and scores; Ctrl+C stops all with status 0."""
+    import httpx
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "dfdetect.cli.main", "serve", "port=0",
+                             f"ckpt={make_tiny_ckpt(image_size=32)}", "device=cpu", "workers=2",
+                             f"tmp_dir={tmp_path}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        url = next(m[1] for line in proc.stdout
+                   if (m := re.search(r" at (http://127\.0\.0\.1:\d+)/ ", line)))
+        with open(media["face.jpg"], "rb") as f:
+            r = httpx.post(f"{url}/v1/score", files={"file": ("face.jpg", f)}, timeout=120)
+        assert r.status_code == 200 and r.json()["modality"] == "image"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 0, out
+    assert list(tmp_path.iterdir()) == []

@@ -31,6 +31,7 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e} (pass port=<free "
                           "port>, or port=0 for any)") from None
+    sock.listen(2048)  # connections wait in the backlog until a worker accepts them
     sock.set_inheritable(True)
     return sock
 
@@ -65,5 +66,4 @@ def serve(cfg: ServeConfig, echo=print) -> None:
 
     config = uvicorn.Config("dfdetect.serve.app:app_from_env", factory=True, log_level="warning",
                             workers=cfg.workers, timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
-    Multiprocess(config, target=server.run, sockets=[sock]).run()
+    Multiprocess(config, sockets=[sock]).run()  # what uvicorn.run does, with our socket
