@@ -271,8 +271,8 @@ class PredictConfig:
                     "runs/demo/best.ckpt")
     input: str = opt("", "an image, a video, a folder (searched recursively) or a manifest CSV",
                      "photos/")
-    out: str = opt("submission.csv", "output file: .csv, or .jsonl (adds per-frame scores of "
-                   "videos)", "scores.jsonl")
+    out: str = opt("submission.csv", "output file: .csv, or .jsonl (adds per-frame scores, times "
+                   "and face boxes of videos)", "scores.jsonl")
     overwrite: bool = opt(False, "write out= even over an input, a checkpoint or a manifest "
                           "(otherwise predict refuses)")
     split: str = opt("", "with a manifest input: only rows of this split")
