@@ -34,6 +34,15 @@ def test_bad_options_exit_2(make_tiny_ckpt, capsys, option, expected):
     assert expected in capsys.readouterr().err
 
 
+def test_without_the_serve_extra_the_command_says_what_to_install(make_tiny_ckpt, monkeypatch,
+                                                                   capsys):
+    for module in ("uvicorn", "dfdetect.serve.app"):
+        monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
+    assert main(["serve", f"ckpt={make_tiny_ckpt(image_size=32)}"]) == 2
+    assert "needs the serve extra (uvicorn is missing): pip install 'dfdetect[serve]'" in \
+        capsys.readouterr().err
+
+
 def test_a_taken_port_is_a_user_error_naming_it():
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))

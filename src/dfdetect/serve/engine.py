@@ -19,7 +19,6 @@ import base64
 import io
 import math
 import threading
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -223,7 +222,3 @@ class Engine:
         }
         return finite(info)
 
-
-def config_dict(cfg: ServeConfig) -> dict:
-    """The config as a plain dict (passed to worker processes)."""
-    return asdict(cfg)

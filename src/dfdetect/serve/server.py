@@ -43,9 +43,13 @@ def address(sock: socket.socket) -> str:
 
 def serve(cfg: ServeConfig, echo=print) -> None:
     """Load the model, bind, print the address, serve (blocks until interrupted)."""
-    import uvicorn
+    try:
+        import uvicorn
 
-    from dfdetect.serve.app import CONFIG_ENV, create_app
+        from dfdetect.serve.app import CONFIG_ENV, create_app
+    except ImportError as e:
+        raise ConfigError(f"dfdetect serve needs the serve extra ({e.name} is missing): "
+                          "pip install 'dfdetect[serve]'") from None
 
     app = create_app(cfg)  # the model loads here: a bad ckpt= fails before binding
     sock = bind(cfg.host, cfg.port)
