@@ -207,7 +207,8 @@ def check_onnx(_: Context) -> list[Row]:
 
 #: `dfdetect serve` (extra `serve`): (row name, module, distribution)
 SERVE = (("serve fastapi", "fastapi", "fastapi"), ("serve uvicorn", "uvicorn", "uvicorn"),
-         ("serve python-multipart", "python_multipart", "python-multipart"))
+         ("serve python-multipart", "python_multipart", "python-multipart"),
+         ("serve fastapi-offline", "fastapi_offline", "fastapi-offline"))
 
 
 def check_serve(_: Context) -> list[Row]:

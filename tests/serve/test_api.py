@@ -51,6 +51,8 @@ def test_health_model_docs_and_page(serve_cfg):
         info = client.get("/v1/model").json()
         page, js = client.get("/"), client.get("/static/app.js")
         docs, spec = client.get("/docs"), client.get("/openapi.json").json()
+        assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", docs.text)
+        asset_status = [client.get(a).status_code for a in assets]
     assert info["model"]["name"] == "timm:resnet18" and info["modality"] == "image"
     assert info["input"]["image_size"] == 32 and info["threshold"] == 0.3
     assert info["threshold_source"] == "serve threshold="
@@ -60,6 +62,8 @@ def test_health_model_docs_and_page(serve_cfg):
     assert page.status_code == 200 and 'src="/static/app.js"' in page.text
     assert js.status_code == 200 and "/v1/score" in js.text
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert assets and all(a.startswith("/") for a in assets), assets  # served here, no CDN
+    assert asset_status == [200] * len(assets)
     body = spec["paths"]["/v1/score"]["post"]["requestBody"]["content"]
     assert body["multipart/form-data"]["schema"]["properties"]["file"]["format"] == "binary"
 

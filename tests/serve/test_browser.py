@@ -115,3 +115,6 @@ def test_page_scores_an_image_and_a_video_and_explains_a_broken_file(server, bro
     wait.until(lambda d: "Cannot score" in text("#message"))
     assert "broken.jpg: cannot decode image" in text("#message")
     assert browser.find_element(By.ID, "message").get_attribute("class") == "error"
+
+    browser.get(server + "/docs")  # Swagger UI renders offline: its files come from the server
+    wait.until(lambda d: "/v1/score" in d.find_element(By.TAG_NAME, "body").text)

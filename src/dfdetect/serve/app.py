@@ -1,5 +1,6 @@
-"""The FastAPI application: ``POST /v1/score``, ``GET /v1/model``, ``GET /health`` and the web
-page at ``/`` (files in ``static/``, shipped with the package: no CDN).
+"""The FastAPI application: ``POST /v1/score``, ``GET /v1/model``, ``GET /health``, the web
+page at ``/`` (files in ``static/``, shipped with the package) and the OpenAPI docs at ``/docs``
+(Swagger UI from the fastapi-offline package): nothing is loaded from a CDN.
 
 Every error is JSON ``{"status": "error", "error": "<reason>", ...}``: 413 for an upload over
 ``max_upload_mb``, 422 for a file that is unsupported, unreadable or too long (the reason names
@@ -24,9 +25,10 @@ import time
 import uuid
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline  # /docs with Swagger UI served locally (no CDN)
 from starlette.concurrency import run_in_threadpool
 
 from dfdetect.__version__ import __version__
@@ -88,9 +90,9 @@ def create_app(cfg: ServeConfig, engine: Engine | None = None):
     tmp_root = Path(cfg.tmp_dir).expanduser() if cfg.tmp_dir else Path(tempfile.gettempdir())
     tmp_root.mkdir(parents=True, exist_ok=True)
     slots = Slots(cfg.max_concurrent, cfg.queue_timeout)
-    app = FastAPI(title="dfdetect", version=__version__,
-                  description="Deepfake detection: score an image, a video or an audio clip. "
-                              "Score = P(fake); label at the model's threshold.")
+    app = FastAPIOffline(title="dfdetect", version=__version__,
+                         description="Deepfake detection: score an image, a video or an audio "
+                                     "clip. Score = P(fake); label at the model's threshold.")
     app.state.engine, app.state.slots, app.state.tmp_root = engine, slots, tmp_root
 
     @app.exception_handler(Exception)
