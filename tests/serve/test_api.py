@@ -138,7 +138,8 @@ def test_audio_gets_predicts_windows(serve_cfg, audio_ckpt, media, tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "in.windows.jsonl").read_text().splitlines()]
     assert got["modality"] == "audio" and got["status"] == "ok"
     # 1.5 s in 0.5 s windows every 0.25 s: starts 0, 0.25, 0.5, 0.75, 1.0
-    assert [(w["start"], w["end"]) for w in got["windows"]] == [(r["start"], r["end"]) for r in rows]
+    assert [(w["start"], w["end"]) for w in got["windows"]] == [(r["start"], r["end"])
+                                                                for r in rows]
     assert [w["start"] for w in got["windows"]] == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert [w["score"] for w in got["windows"]] == pytest.approx([r["score"] for r in rows],
                                                                  abs=1e-5)
@@ -147,7 +148,8 @@ def test_audio_gets_predicts_windows(serve_cfg, audio_ckpt, media, tmp_path):
 
 
 def test_ensemble_gets_predicts_score(serve_cfg, make_tiny_ckpt, media, tmp_path):
-    spec = f"{make_tiny_ckpt(image_size=32, seed=0)}:0.7,{make_tiny_ckpt(image_size=32, seed=1)}:0.3"
+    a, b = make_tiny_ckpt(image_size=32, seed=0), make_tiny_ckpt(image_size=32, seed=1)
+    spec = f"{a}:0.7,{b}:0.3"
     cfg = serve_cfg(ckpt=spec)
     with TestClient(create_app(cfg)) as client:
         info = client.get("/v1/model").json()

@@ -100,6 +100,7 @@ def create_app(cfg: ServeConfig, engine: Engine | None = None):
         log.exception("unexpected error on %s", request.url.path)
         return error(500, f"internal error ({type(exc).__name__}); the server log has the "
                           "traceback: please report it")
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
