@@ -7,9 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("fastapi", reason="dfdetect serve needs the serve extra: pip install "
-                    "'dfdetect[serve]'")
-
 AUDIO_PREP = {"modality": "audio", "sample_rate": 16000, "seconds": 0.5, "window_hop": 0.25,
               "trim_silence": False, "augment": ""}
 

@@ -12,12 +12,15 @@ import threading
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from dfdetect.config.schema import PredictConfig
-from dfdetect.inference.predict import predict
-from dfdetect.serve.app import STATIC, create_app
-from dfdetect.serve.engine import ScoreError
+pytest.importorskip("fastapi", reason="dfdetect serve needs the serve extra: pip install "
+                    "'dfdetect[serve]'")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from dfdetect.config.schema import PredictConfig  # noqa: E402
+from dfdetect.inference.predict import predict  # noqa: E402
+from dfdetect.serve.app import STATIC, create_app  # noqa: E402
+from dfdetect.serve.engine import ScoreError  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

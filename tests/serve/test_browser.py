@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("fastapi", reason="dfdetect serve needs the serve extra: pip install "
+                    "'dfdetect[serve]'")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed "
                                 "(pip install -e '.[dev]')")
 

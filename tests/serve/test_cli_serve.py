@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from dfdetect.cli.main import main
-from dfdetect.config.errors import ConfigError
-from dfdetect.serve.server import address, bind
+pytest.importorskip("fastapi", reason="dfdetect serve needs the serve extra: pip install "
+                    "'dfdetect[serve]'")
+
+from dfdetect.cli.main import main  # noqa: E402
+from dfdetect.config.errors import ConfigError  # noqa: E402
+from dfdetect.serve.server import address, bind  # noqa: E402
 
 
 def test_a_missing_checkpoint_exits_2_naming_it(tmp_path, capsys):
