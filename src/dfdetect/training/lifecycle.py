@@ -124,10 +124,10 @@ def _gb(n: float) -> str:
 
 
 def check_disk(folders: list[Path], param_bytes: int, opt_copies: int, kept: int,
-               echo: Callable[[str], None] = print,
-               usage: Callable = shutil.disk_usage) -> list[str]:
+               echo: Callable[[str], None] = print, usage: Callable | None = None) -> list[str]:
     """Warn (and return the warnings) for each folder whose free space is below what the run
-    writes there."""
+    writes there (``usage``: :func:`shutil.disk_usage` unless a test fakes it)."""
+    usage = usage or shutil.disk_usage
     need = expected_bytes(param_bytes, opt_copies, kept)
     warnings = []
     for folder in folders:
