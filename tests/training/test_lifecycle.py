@@ -171,3 +171,26 @@ def test_resume_command_repeats_the_arguments_with_the_run_folder() -> None:
         "dfdetect train 'data=a b.csv' resume=runs/x/resume.ckpt")
     from_python = resume_command(Path("runs/x"), "", ["-c"])
     assert from_python == "dfdetect train config=runs/x/config.yaml out_dir=runs name=x resume=auto"
+
+
+def test_an_error_that_ends_the_run_is_the_last_line_of_its_log(tmp_path) -> None:
+    with pytest.raises(ValueError):
+        with RunLog() as runlog:
+            runlog.attach(tmp_path / "train.log")
+            print("epoch 1")
+            raise ValueError("data/x.csv: no such file\nmore detail")
+    assert (tmp_path / "train.log").read_text().splitlines() == [
+        "epoch 1", "error: ValueError: data/x.csv: no such file"]
+
+
+def test_stale_top_k_temporaries_are_removed_and_nothing_else(tmp_path) -> None:
+    from dfdetect.training.recipe import remove_stale_temporaries
+
+    top = tmp_path / "top_k"
+    top.mkdir()
+    stale = top / ".epoch003-auc0.9100.ckpt.k2j4h1x0.tmp"
+    kept = [top / "epoch003-auc0.9100.ckpt", top / ".notes.abc.tmp"]
+    for p in [stale, *kept]:
+        p.write_bytes(b"x")
+    assert remove_stale_temporaries(tmp_path, lambda *_: None) == 1
+    assert not stale.exists() and all(p.is_file() for p in kept)

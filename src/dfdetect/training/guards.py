@@ -43,7 +43,10 @@ class TrainingGuard(L.Callback):
 
     def on_before_backward(self, trainer, pl_module, loss: torch.Tensor) -> None:
         value = float(loss.detach())
-        if not math.isfinite(value):
+        finite = math.isfinite(value)
+        if trainer.world_size > 1:  # every process stops together (or none does)
+            finite = trainer.strategy.reduce_boolean_decision(finite, all=True)
+        if not finite:
             raise NonFiniteLoss(f"non-finite loss ({value}) at {self._where(trainer)}")
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import shlex
 import shutil
 import signal
@@ -32,7 +33,6 @@ import lightning as L
 
 from dfdetect.io import atomic_write_text
 from dfdetect.training.progress import fmt_seconds
-from dfdetect.training.resume import Interrupted  # noqa: F401 - raised by ResumeState
 
 SUMMARY_FILE = "summary.json"
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -208,3 +208,56 @@ def add_export(run_dir: Path, export_path: Path) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     data["paths"]["export"] = str(export_path)
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+@dataclass
+class Stop:
+    """Why fit ended, and the exit status `dfdetect train` returns for it."""
+
+    reason: str = "max_epochs"
+    detail: str = ""
+    exit_status: int = 0
+
+
+def explain_stop(stop: Stop, cfg, run_dir: Path, echo: Callable) -> None:
+    """What a stopped run left and the command that continues it (``cfg``: TrainConfig)."""
+    again = resume_command(run_dir, cfg.trainer.resume)
+    state = run_dir / "resume.ckpt"
+    if stop.reason == "max_time":
+        echo(f"{stop.detail}: state saved in {state}; continue with resume=auto "
+             f"name={run_dir.name} out_dir={cfg.out_dir}:\n  {again}")
+    elif stop.reason == "signal" and stop.exit_status and "aborted" not in stop.detail:
+        echo(f"{stop.detail}: the resume state is saved in {state}; continue with:\n  {again}")
+    elif stop.reason == "signal":
+        echo(f"{stop.detail}; the last saved state is {state} (if any); continue with:\n  {again}")
+    elif stop.reason == "non_finite_loss":
+        good = [n for n in ("last.ckpt", "best.ckpt", state.name) if (run_dir / n).is_file()]
+        kept = (f"{', '.join(good)} in {run_dir} are the last good ones" if good
+                else "nothing was saved yet")
+        echo(f"{stop.detail}: training stopped before that step changed the weights; {kept}. "
+             f"Lower lr=, set grad_clip=1.0 or check the data; continue from the last save "
+             f"with:\n  {again}")
+
+
+def finished_reason(trainer, stopper, t) -> Stop:
+    """Why a run that ended normally ended (``t``: the trainer config)."""
+    if stopper is not None and stopper.decision:
+        return Stop("early_stopping", stopper.decision)
+    if t.max_steps > 0 and trainer.global_step >= t.max_steps:
+        return Stop("max_steps", f"max_steps={t.max_steps}")
+    return Stop("max_epochs", f"epochs={t.epochs}")
+
+
+def summarise(result, trainer, ckpt_cb, monitor: str, start: float,
+              echo: Callable[[str], None] = print) -> Path:
+    """Print and write the summary of a run (``result``: the recipe's TrainResult)."""
+    best_epoch = ckpt_cb.best_epoch + 1 if ckpt_cb.best_epoch is not None else None
+    summary = RunSummary(
+        run_dir=str(result.run_dir), stop_reason=result.stop_reason,
+        stop_detail=result.stop_detail, completed=result.completed,
+        epochs_run=int(trainer.fit_loop.epoch_progress.current.completed),
+        global_step=int(trainer.global_step), monitor=monitor,
+        best_value=ckpt_cb.best, best_epoch=best_epoch,
+        wall_time_s=round(time.monotonic() - start, 1),
+        paths=run_paths(result.run_dir, result.log))
+    return write_summary(summary, echo)

@@ -85,12 +85,15 @@ def _confined(out_dir: str, run_dir: Path) -> Path:
 #: temporaries (io.atomic_write), left behind only by a kill during the write
 _ATOMIC = ("resume.ckpt", "best.ckpt", "last.ckpt", "config.yaml", "summary.json")
 _TMP = re.compile(r"^\.(%s)\.[A-Za-z0-9_]+\.tmp$" % "|".join(re.escape(n) for n in _ATOMIC))
+_TOP_TMP = re.compile(r"^\.epoch\d+-[^/]+\.ckpt\.[A-Za-z0-9_]+\.tmp$")
 
 
 def remove_stale_temporaries(run_dir: Path, echo: Callable = print) -> int:
     """Delete the temporaries of interrupted checkpoint writes in ``run_dir`` (only files named
     as dfdetect's atomic writes name them); returns how many."""
     stale = [p for p in Path(run_dir).glob(".*.tmp") if _TMP.match(p.name) and p.is_file()]
+    stale += [p for p in Path(run_dir, "top_k").glob(".*.tmp")  # save_top_k's files
+              if _TOP_TMP.match(p.name) and p.is_file()]
     for p in stale:
         p.unlink(missing_ok=True)
     if stale:
@@ -299,67 +302,33 @@ def _batches(n_samples: int, batch_size: int, limit: float) -> int:
     return min(full, int(limit)) if limit > 1 else max(1, int(full * limit))
 
 
-@dataclass
-class _Stop:
-    reason: str = "max_epochs"
-    detail: str = ""
-    exit_status: int = 0
-
-
 def _fit(trainer, module, dm, resume_from, mirror, run_dir: Path, on_finish: Callable,
-         signals) -> _Stop:
+         signals):
     """Run Lightning's fit; says why it stopped. ``on_finish`` runs after a normal end, before
     the last backup pass."""
     from dfdetect.training.guards import NonFiniteLoss
+    from dfdetect.training.lifecycle import Stop
     from dfdetect.training.resume import Interrupted, TimeBudgetReached
 
     try:
         trainer.fit(module, datamodule=dm, ckpt_path=resume_from, weights_only=True)
         on_finish()
-        return _Stop()
+        return Stop()
     except TimeBudgetReached as stop:
-        return _Stop("max_time", str(stop))
+        return Stop("max_time", str(stop))
     except Interrupted as stop:
-        return _Stop("signal", str(stop), stop.exit_status)
+        return Stop("signal", str(stop), stop.exit_status)
     except NonFiniteLoss as stop:
-        return _Stop("non_finite_loss", str(stop), 2)
+        return Stop("non_finite_loss", str(stop), 2)
     except SystemExit:  # Lightning's answer to a KeyboardInterrupt: a second Ctrl-C
         if signals.signum is None:
             raise
-        return _Stop("signal", "aborted by a second signal before the state was saved",
+        return Stop("signal", "aborted by a second signal before the state was saved",
                      128 + signals.signum)
     finally:
         if mirror:  # the last mirror pass finishes before train() returns
             mirror.request()
             mirror.close()
-
-
-def _explain(stop: _Stop, cfg: TrainConfig, run_dir: Path, echo: Callable) -> None:
-    """What a stopped run left and the command that continues it."""
-    from dfdetect.training.lifecycle import resume_command
-
-    again = resume_command(run_dir, cfg.trainer.resume)
-    state = run_dir / "resume.ckpt"
-    if stop.reason == "max_time":
-        echo(f"{stop.detail}: state saved in {state}; continue with resume=auto "
-             f"name={run_dir.name} out_dir={cfg.out_dir}:\n  {again}")
-    elif stop.reason == "signal" and stop.exit_status and "aborted" not in stop.detail:
-        echo(f"{stop.detail}: the resume state is saved in {state}; continue with:\n  {again}")
-    elif stop.reason == "signal":
-        echo(f"{stop.detail}; the last saved state is {state} (if any); continue with:\n  {again}")
-    elif stop.reason == "non_finite_loss":
-        echo(f"{stop.detail}: training stopped before that step changed the weights; "
-             f"last.ckpt, best.ckpt and {state.name} in {run_dir} are the last good ones. Lower "
-             f"lr=, set grad_clip=1.0 or check the data; continue from the last save with:\n"
-             f"  {again}")
-
-
-def _finished_reason(trainer, stopper, cfg: TrainConfig) -> _Stop:
-    if stopper is not None and stopper.decision:
-        return _Stop("early_stopping", stopper.decision)
-    if cfg.trainer.max_steps > 0 and trainer.global_step >= cfg.trainer.max_steps:
-        return _Stop("max_steps", f"max_steps={cfg.trainer.max_steps}")
-    return _Stop("max_epochs", f"epochs={cfg.trainer.epochs}")
 
 
 def _modality_defaults(cfg: TrainConfig, modality, echo: Callable) -> TrainConfig:
@@ -416,6 +385,7 @@ def _train(cfg: TrainConfig, echo: Callable, runlog) -> TrainResult:
     from dfdetect.modalities import manifest_modality
     from dfdetect.preprocess.video import with_crop_settings
     from dfdetect.training.backup import BackupMirror
+    from dfdetect.training.lifecycle import explain_stop, finished_reason, summarise
     from dfdetect.training.loggers import build_loggers
     from dfdetect.training.module import DetectorModule
     from dfdetect.training.resume import check_resume_file, compact_resume_state
@@ -463,8 +433,8 @@ def _train(cfg: TrainConfig, echo: Callable, runlog) -> TrainResult:
     lean = (lambda: compact_resume_state(run_dir)) if env_rank() == 0 else (lambda: 0)
     stop = _fit(trainer, module, dm, resume_from, mirror, run_dir, lean, parts["signals"])
     if stop.reason == "max_epochs" and not stop.exit_status:
-        stop = _finished_reason(trainer, parts["early_stopping"], cfg)
-    _explain(stop, cfg, run_dir, echo)
+        stop = finished_reason(trainer, parts["early_stopping"], cfg.trainer)
+    explain_stop(stop, cfg, run_dir, echo)
     n_fail = len(failures.read())
     if n_fail:
         echo(f"{n_fail} file(s) could not be read and were skipped: see {failures.path}")
@@ -474,25 +444,9 @@ def _train(cfg: TrainConfig, echo: Callable, runlog) -> TrainResult:
                          resume_from, stop.reason, stop.detail, stop.exit_status,
                          runlog.path if runlog else None)
     if env_rank() == 0:
-        result.summary = _summarise(result, trainer, ckpt_cb, cfg, start, echo)
+        result.summary = summarise(result, trainer, ckpt_cb, cfg.trainer.monitor, start, echo)
     return result
 
 
 #: stop reasons after which the run is not finished (resume=auto continues it)
 _UNFINISHED = ("max_time", "signal", "non_finite_loss")
-
-
-def _summarise(result: TrainResult, trainer, ckpt_cb, cfg: TrainConfig, start: float,
-               echo: Callable) -> Path:
-    from dfdetect.training.lifecycle import RunSummary, run_paths, write_summary
-
-    best_epoch = ckpt_cb.best_epoch + 1 if ckpt_cb.best_epoch is not None else None
-    summary = RunSummary(
-        run_dir=str(result.run_dir), stop_reason=result.stop_reason,
-        stop_detail=result.stop_detail, completed=result.completed,
-        epochs_run=int(trainer.fit_loop.epoch_progress.current.completed),
-        global_step=int(trainer.global_step), monitor=cfg.trainer.monitor,
-        best_value=ckpt_cb.best, best_epoch=best_epoch,
-        wall_time_s=round(time.monotonic() - start, 1),
-        paths=run_paths(result.run_dir, result.log))
-    return write_summary(summary, echo)

@@ -107,7 +107,10 @@ class RunLog:
         logging.getLogger().addHandler(self._handler)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is not None and self._file is not None:  # the error the CLI prints after this
+            first = (str(exc).strip().splitlines() or [""])[0]
+            self._file.write(f"error: {type(exc).__name__}: {first}\n")
         if self._saved:
             sys.stdout, sys.stderr = self._saved
         if self._handler:
