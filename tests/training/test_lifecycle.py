@@ -132,6 +132,13 @@ def test_early_stopping_prints_its_decision_with_the_best_epoch() -> None:
     assert es.decision == lines[0]
 
 
+def test_early_stopping_state_keeps_lightnings_key_for_older_resume_files() -> None:
+    from lightning.pytorch.callbacks import EarlyStopping
+
+    ours = AnnouncedEarlyStopping("val/eer", patience=3, mode="min")
+    assert ours.state_key == EarlyStopping("val/eer", patience=3, mode="min").state_key
+
+
 def test_grad_norm_is_the_total_l2_norm_torch_clips_by() -> None:
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))

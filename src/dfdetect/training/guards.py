@@ -72,6 +72,12 @@ class AnnouncedEarlyStopping(EarlyStopping):
         self.echo, self.best_epoch = echo, best_epoch
         self.decision = ""
 
+    @property
+    def state_key(self) -> str:
+        """Lightning's EarlyStopping key, so resume files written before this subclass (and
+        after) restore the patience counter."""
+        return "EarlyStopping" + repr({"monitor": self.monitor, "mode": self.mode})
+
     def _evaluate_stopping_criteria(self, current: torch.Tensor) -> tuple[bool, str | None]:
         should_stop, reason = super()._evaluate_stopping_criteria(current)
         if should_stop:
