@@ -201,3 +201,22 @@ def test_stale_top_k_temporaries_are_removed_and_nothing_else(tmp_path) -> None:
         p.write_bytes(b"x")
     assert remove_stale_temporaries(tmp_path, lambda *_: None) == 1
     assert not stale.exists() and all(p.is_file() for p in kept)
+
+
+@pytest.mark.parametrize("progress, tty, bar", [(True, True, True), (True, False, False),
+                                                (False, True, False)])
+def test_the_bar_is_drawn_only_on_a_terminal(monkeypatch, progress, tty, bar) -> None:
+    import io
+
+    from dfdetect.config.schema import TrainConfig
+    from dfdetect.training.recipe import use_bar
+
+    class Stream(io.StringIO):
+        def isatty(self) -> bool:
+            return tty
+
+    monkeypatch.setattr(sys, "stdout", Stream())
+    cfg = TrainConfig()
+    cfg.trainer.progress = progress
+    with RunLog():  # seen through the tee train() puts on stdout
+        assert use_bar(cfg) is bar
