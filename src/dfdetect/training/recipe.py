@@ -302,8 +302,7 @@ def _batches(n_samples: int, batch_size: int, limit: float) -> int:
     return min(full, int(limit)) if limit > 1 else max(1, int(full * limit))
 
 
-def _fit(trainer, module, dm, resume_from, mirror, run_dir: Path, on_finish: Callable,
-         signals):
+def _fit(trainer, module, dm, resume_from, mirror, on_finish: Callable, signals):
     """Run Lightning's fit; says why it stopped. ``on_finish`` runs after a normal end, before
     the last backup pass."""
     from dfdetect.training.guards import NonFiniteLoss
@@ -431,7 +430,7 @@ def _train(cfg: TrainConfig, echo: Callable, runlog) -> TrainResult:
     module = DetectorModule(model, cfg.optim, build_loss(cfg.loss, dm.class_counts()),
                             dm.val_names, cfg.trainer.monitor)
     lean = (lambda: compact_resume_state(run_dir)) if env_rank() == 0 else (lambda: 0)
-    stop = _fit(trainer, module, dm, resume_from, mirror, run_dir, lean, parts["signals"])
+    stop = _fit(trainer, module, dm, resume_from, mirror, lean, parts["signals"])
     if stop.reason == "max_epochs" and not stop.exit_status:
         stop = finished_reason(trainer, parts["early_stopping"], cfg.trainer)
     explain_stop(stop, cfg, run_dir, echo)
