@@ -17,12 +17,22 @@ def run_demo(cfg: DemoConfig) -> None:
 
 
 def run_train(cfg: TrainConfig) -> None:
+    """Train (then export=, if set); exits 130/143 after SIGINT/SIGTERM (state saved), 2 after
+    a non-finite loss (message printed)."""
+    import sys
+
+    from dfdetect.inference.export import export_after_training
     from dfdetect.training.recipe import train
+    from dfdetect.training.runlog import appending
 
     result = train(cfg)
-    print(f"Run folder: {result.run_dir}")
-    if result.best_ckpt.is_file():
-        print(f"Best checkpoint: {result.best_ckpt}")
+    with appending(result.log):  # the export's lines go to train.log as well
+        export_after_training(result, cfg.trainer.export)
+        print(f"Run folder: {result.run_dir}")
+        if result.best_ckpt.is_file():
+            print(f"Best checkpoint: {result.best_ckpt}")
+    if result.exit_status:
+        sys.exit(result.exit_status)
 
 
 def run_evaluate(cfg: EvaluateConfig) -> None:

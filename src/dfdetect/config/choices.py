@@ -112,6 +112,7 @@ CHOICES: dict[type, dict[str, Check]] = {
         "data.sampling": _one_of("dfdetect.data.sampling", "SAMPLING_MODES", "sampling mode"),
         "logging.loggers": _registry("dfdetect.training.loggers", "LOGGERS", each=True),
         "trainer.monitor": _monitor,
+        "trainer.export": _registry("dfdetect.inference.export", "EXPORTERS", optional=True),
         "data.split_ratio": _ratios,
         "name": _run_name,
     },

@@ -201,6 +201,11 @@ class TrainerConfig:
                         "08:30")
     backup_dir: str = opt("", "mirror checkpoints and logs here after each save (background)",
                           "/content/drive/MyDrive/runs")
+    save_top_k: int = opt(1, "keep the k best checkpoints by monitor (top_k/ beside best.ckpt; "
+                          "best.ckpt is the best of them); last.ckpt and resume.ckpt are kept too",
+                          "3", min=1)
+    export: str = opt("", "after a finished run, export best.ckpt to this format and check its "
+                      "parity with PyTorch (as `dfdetect export`)", "onnx")
 
 
 @dataclass
