@@ -103,3 +103,21 @@ def test_restore_needs_a_resume_state_in_the_mirror_and_refuses_a_damaged_one(tm
     with pytest.raises(ResumeError, match="resume.ckpt: unreadable resume state"):
         restore_from_backup(run, mirror)
     assert not run.exists()
+
+
+def test_restore_refuses_a_backup_the_check_rejects_before_copying(tmp_path: Path) -> None:
+    import pytest
+
+    from dfdetect.training.backup import restore_from_backup
+    from dfdetect.training.resume import ResumeError
+
+    mirror, run = tmp_path / "drive" / "run", tmp_path / "runs" / "run"
+    _resume_state(mirror / "resume.ckpt", epoch=0, step=3)
+    run.mkdir(parents=True)
+
+    def wrong_model(path: Path) -> None:
+        raise ResumeError(f"{path}: its weights do not fit this run's model")
+
+    with pytest.raises(ResumeError, match="do not fit"):
+        restore_from_backup(run, mirror, check=wrong_model)
+    assert list(run.iterdir()) == []

@@ -100,12 +100,14 @@ class BackupMirror:
 
 
 def restore_from_backup(run_dir: str | os.PathLike, mirror_dir: str | os.PathLike,
-                        echo: Callable[[str], None] = print) -> Path | None:
+                        echo: Callable[[str], None] = print,
+                        check: Callable[[Path], None] | None = None) -> Path | None:
     """Copy the mirror of a run back into ``run_dir`` when ``run_dir`` holds no resume state and
     the mirror does; returns the restored resume file (``None``: nothing to restore).
 
-    The mirror's resume state is checked (weights_only load, structure) before anything is
-    written, so a damaged backup is refused with its path and leaves the run folder alone. Each
+    The mirror's resume state is checked (weights_only load, structure, then ``check(path)``,
+    e.g. that its weights fit the model) before anything is written, so a damaged or foreign
+    backup is refused with its path and leaves the run folder alone. Each
     file is copied to a temporary name and renamed; a local file at least as new as the
     mirror's copy is kept (never overwritten by an older backup).
     """
@@ -116,6 +118,8 @@ def restore_from_backup(run_dir: str | os.PathLike, mirror_dir: str | os.PathLik
     if (run_dir / RESUME_FILE).is_file() or not source.is_file():
         return None
     state = load_resume_file(source)
+    if check is not None:
+        check(source)
     for path in sorted(mirror_dir.rglob("*")):
         if not path.is_file() or path.name.startswith("."):  # temporaries of atomic copies
             continue

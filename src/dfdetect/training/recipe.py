@@ -332,7 +332,8 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     run_dir, resume_from = choose_run_dir(cfg)
     if cfg.trainer.resume.strip() == "auto" and cfg.trainer.backup_dir and env_rank() == 0:
         resume_from = resume_from or restore_from_backup(  # a reset notebook: run folder gone
-            run_dir, Path(cfg.trainer.backup_dir) / run_dir.name, echo)
+            run_dir, Path(cfg.trainer.backup_dir) / run_dir.name, echo,
+            check=lambda path: check_resume_file(path, model))
     if resume_from:
         check_resume_file(resume_from, model)
     if env_rank() == 0:  # everything is checked: now write
