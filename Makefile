@@ -49,6 +49,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/prepare.py
 	$(BIN)/python bench/predict.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/devices.py
+	$(BIN)/python bench/cli_startup.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -263,6 +263,8 @@ class EvaluateConfig:
     batch_size: int = opt(0, "samples per batch; 0 picks a default for the device", min=0)
     num_workers: int = opt(-1, "data-loading processes; -1 picks a default", min=-1)
     device: str = opt("auto", "auto, cpu, cuda or mps")
+    progress: bool = opt(True, "show files done, rate and ETA (a bar in a terminal, else a line "
+                         "every 10 s)")
     asv_scores: str = opt("", "audio: ASV score file (ASVspoof 2019 format: source key score) "
                           "to compute min t-DCF", "ASVspoof2019.LA.asv.eval.gi.trl.scores.txt")
 
@@ -294,7 +296,8 @@ class PredictConfig:
                            "confident")
     topk: int = opt(3, "k of topk_mean", min=1)
     frames: int = opt(16, "frames sampled per video", "32", min=1, max=10000)
-    progress: bool = opt(True, "show a progress bar")
+    progress: bool = opt(True, "show files done, rate and ETA (a bar in a terminal, else a line "
+                         "every 10 s)")
     batch_size: int = opt(0, "images per batch; 0 picks a default for the device", min=0)
     num_workers: int = opt(-1, "data-loading processes; -1 picks a default", min=-1)
     device: str = opt("auto", "auto, cpu, cuda or mps")

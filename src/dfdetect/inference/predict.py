@@ -146,9 +146,8 @@ def check_request(cfg: PredictConfig) -> None:
 
 def predict(cfg: PredictConfig, echo=print) -> PredictResult:
     """Score every input and write ``cfg.out``; failed files get status=error rows."""
-    from tqdm.auto import tqdm
-
     from dfdetect.inference.audio_windows import write_window_scores
+    from dfdetect.inference.progress import FileProgress
     from dfdetect.inference.scorers import build_scorer
 
     check_request(cfg)
@@ -159,8 +158,7 @@ def predict(cfg: PredictConfig, echo=print) -> PredictResult:
     if not math.isfinite(threshold):
         raise InputError(f"threshold {threshold} is not a number: pass threshold=<0..1> or use "
                          f"a checkpoint whose stored threshold is finite ({cfg.ckpt})")
-    with tqdm(total=len(items), desc="predict", unit="file", leave=False,
-              disable=not cfg.progress) as bar:
+    with FileProgress(len(items), "predict", cfg.progress) as bar:
         rows = score_items(items, scorer, cfg, threshold, bar.update)
     failed = sum(r["status"] == "error" for r in rows)
     partial = sum(r["status"] == "partial" for r in rows)

@@ -160,7 +160,8 @@ class VideoScorer:
         return out
 
     def _flush(self, pending: list, progress) -> Iterator[VideoPrediction]:
-        for (path, crops, error), (scores, failed) in zip(pending, self._scores(pending)):
-            yield self._finish(path, crops, scores, error or failed)
-        if progress is not None and pending:
+        scored = self._scores(pending)
+        if progress is not None and pending:  # before yielding: a consumer may stop at the last
             progress(len(pending))
+        for (path, crops, error), (scores, failed) in zip(pending, scored):
+            yield self._finish(path, crops, scores, error or failed)

@@ -383,7 +383,7 @@ def _train(cfg: TrainConfig, echo: Callable, runlog) -> TrainResult:
     from dfdetect.losses import build_loss
     from dfdetect.modalities import manifest_modality
     from dfdetect.preprocess.video import with_crop_settings
-    from dfdetect.training.backup import BackupMirror
+    from dfdetect.training.backup import BackupMirror, restore_from_backup
     from dfdetect.training.lifecycle import explain_stop, finished_reason, summarise
     from dfdetect.training.loggers import build_loggers
     from dfdetect.training.module import DetectorModule
@@ -402,6 +402,10 @@ def _train(cfg: TrainConfig, echo: Callable, runlog) -> TrainResult:
     prep = modality.preprocessing(cfg.data, model)
     prep = with_crop_settings(prep, [s for m in manifests for s in m.samples], echo)  # issue 9
     run_dir, resume_from = choose_run_dir(cfg)
+    if cfg.trainer.resume.strip() == "auto" and cfg.trainer.backup_dir and env_rank() == 0:
+        resume_from = resume_from or restore_from_backup(  # a reset notebook: run folder gone
+            run_dir, Path(cfg.trainer.backup_dir) / run_dir.name, echo,
+            check=lambda path: check_resume_file(path, model))
     if resume_from:
         check_resume_file(resume_from, model)
     if env_rank() == 0:  # everything is checked: now write
