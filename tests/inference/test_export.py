@@ -122,7 +122,7 @@ def _audio_ckpt(folder, name: str):
                                            preprocessing=AUDIO_PREP, config={}), path)
 
 
-@pytest.mark.parametrize("name", ["lcnn", "aasist_light"])  # STFT/LFCC and sinc front-ends
+@pytest.mark.parametrize("name", ["lcnn", "aasist_l"])  # STFT/LFCC and sinc front-ends
 def test_audio_checkpoint_exports_and_onnx_predict_scores_like_torch(name, speech, tmp_path,
                                                                      capsys) -> None:
     """Export an audio checkpoint (was: KeyError 'image_size'), check parity on a real
