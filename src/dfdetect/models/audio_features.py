@@ -163,28 +163,6 @@ class LogMel(nn.Module):
         return ((feats - mu) / sd).unsqueeze(1)                   # (B, 1, n_mels, frames)
 
 
-class LogSpec(nn.Module):
-    """Waveform (B, T) -> log power spectrogram on the linear frequency axis, every FFT bin kept:
-    (B, 1, n_fft//2+1, frames), per-clip normalised (zero mean, unit variance over the clip).
-
-    Why not mel: a neural vocoder is trained to reproduce the mel spectrogram it is given, so
-    what it gets wrong lives inside the wide high-frequency mel bands (harmonic fine structure,
-    noise) that a mel front-end averages away.
-    """
-
-    def __init__(self, sample_rate: int = 16000, win_ms: float = 25.0, hop_ms: float = 10.0,
-                 n_fft: int = 0) -> None:
-        super().__init__()
-        fft, hop, win = frame_sizes(sample_rate, win_ms, hop_ms)
-        self.stft = _STFT(max(fft, n_fft), hop, win)
-
-    def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        feats = torch.log(self.stft(wave) + 1e-7)                  # (B, F, frames)
-        mu = feats.mean(dim=(1, 2), keepdim=True)
-        sd = feats.std(dim=(1, 2), keepdim=True) + 1e-5
-        return ((feats - mu) / sd).unsqueeze(1)
-
-
 class PhaseStats(nn.Module):
     """Waveform (B, T) -> per-frequency statistics of the STFT phase and magnitude over the
     clip's voiced frames: (B, 6, n_fft//2+1).
