@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "audio" / "speech_cpu.yaml"
-DATA = ROOT.parent / "shared" / "data" / "speech_vocoded" / "labels.csv"
+#: ../shared/data next to the project, or $DFDETECT_SHARED_DATA (as tests/conftest.py)
+DATA = Path(os.environ.get("DFDETECT_SHARED_DATA") or ROOT.parent / "shared" / "data") \
+    / "speech_vocoded" / "labels.csv"
 RECIPE = "speech_cpu"
 
 
@@ -36,21 +39,6 @@ def _prepare(labels: Path, work: Path) -> Path:
         if code != 0:
             raise SystemExit(f"prepare failed for {labels} (exit {code})")
     return manifest
-
-
-def _epoch_seconds(run: Path) -> list[float]:
-    """Wall seconds of each epoch from the CSV logger's metrics (time of each epoch's end)."""
-    import csv
-
-    files = sorted(run.rglob("metrics.csv"))
-    if not files:
-        return []
-    ends = {}
-    with files[-1].open() as fh:
-        for row in csv.DictReader(fh):
-            if row.get("epoch") not in (None, "") and row.get("time"):
-                ends[int(float(row["epoch"]))] = float(row["time"])
-    return [ends[e] - ends[e - 1] for e in sorted(ends) if e - 1 in ends]
 
 
 def speech_row(time_budget_s: float = 600, labels: str | Path = DATA, work: str | Path = "",
@@ -86,9 +74,17 @@ def speech_row(time_budget_s: float = 600, labels: str | Path = DATA, work: str 
                                     f"trainer.seed={seed}", "logging.loggers=csv",
                                     "data.num_workers=0"])
     echo(f"train {RECIPE} on {labels.parent.name} (budget {time_budget_s:.0f} s)")
+    ends: list[float] = []  # wall clock at each "Epoch k/n" summary line
+
+    def timed_echo(msg: str = "", *a, **kw) -> None:
+        if str(msg).startswith("Epoch "):
+            ends.append(time.perf_counter())
+        echo(msg, *a, **kw)
+
     t0 = time.perf_counter()
-    result = train(cfg, echo=echo)
+    train(cfg, echo=timed_echo)
     train_seconds = time.perf_counter() - t0
+    per_epoch = [b - a for a, b in zip([t0, *ends[:-1]], ends)]
     run = work / "runs" / run_name
     best = run / "best.ckpt"
     meta = read_checkpoint(best)
@@ -100,7 +96,6 @@ def speech_row(time_budget_s: float = 600, labels: str | Path = DATA, work: str 
     report = json.loads((out / "metrics.json").read_text())
     ci = report.get("ci", {})
     last = torch.load(run / "last.ckpt", map_location="cpu", weights_only=True)
-    per_epoch = _epoch_seconds(run)
 
     def interval(key):
         c = ci.get(key) or {}
