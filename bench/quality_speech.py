@@ -42,12 +42,14 @@ def _prepare(labels: Path, work: Path) -> Path:
 
 
 def speech_row(time_budget_s: float = 600, labels: str | Path = DATA, work: str | Path = "",
-               seed: int = 0, bootstrap: int = 1000, echo=print) -> dict:
+               seed: int = 0, bootstrap: int = 1000, echo=print,
+               overrides: tuple[str, ...] = ()) -> dict:
     """Train the recipe for at most ``time_budget_s`` seconds and score the test split.
 
     Returns ``{"name", "eer", "ci", "auc", "auc_ci", "train_seconds", "epochs",
     "seconds_per_epoch", "params", "n", "n_fake", "checkpoint"}``; ``ci`` is the EER's 95 %
-    interval ``[low, high]`` (None when it cannot be drawn).
+    interval ``[low, high]`` (None when it cannot be drawn). ``overrides`` are extra
+    ``key=value`` settings on top of the recipe (e.g. ``model.name=phase_stats``).
     """
     import tempfile
 
@@ -72,7 +74,7 @@ def speech_row(time_budget_s: float = 600, labels: str | Path = DATA, work: str 
                                     f"trainer.max_time={hours:02d}:{minutes:02d}:{seconds:02d}",
                                     "trainer.progress=false", "trainer.device=cpu",
                                     f"trainer.seed={seed}", "logging.loggers=csv",
-                                    "data.num_workers=0"])
+                                    "data.num_workers=0", *overrides])
     echo(f"train {RECIPE} on {labels.parent.name} (budget {time_budget_s:.0f} s)")
     ends: list[float] = []  # wall clock at each "Epoch k/n" summary line
 
@@ -132,8 +134,10 @@ def main() -> None:
     ap.add_argument("--work", default="", help="folder for the prepared clips and runs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="", help="also write the row as JSON here")
+    ap.add_argument("--set", nargs="*", default=[], help="extra key=value settings")
     args = ap.parse_args()
-    row = speech_row(args.budget_min * 60, args.labels, args.work, args.seed)
+    row = speech_row(args.budget_min * 60, args.labels, args.work, args.seed,
+                     overrides=tuple(args.set))
     print(json.dumps(row, indent=2))
     if args.out:
         Path(args.out).write_text(json.dumps(row, indent=2))

@@ -80,3 +80,4 @@ def test_preact_applies_the_blocks_first_batchnorm_without_changing_the_paramete
         for blk in ref.encoder[1:]:
             blk.bn1.running_mean.fill_(-5.0)
         torch.testing.assert_close(ref(x), before)  # unused, as in the reference
+    assert len(ref.no_grad_parameters) == 10 and paper.no_grad_parameters == ()

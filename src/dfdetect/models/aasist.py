@@ -183,6 +183,10 @@ class AASIST(nn.Module):
         ins = (1, *channels[:-1])
         self.encoder = nn.Sequential(*[ResBlock2d(i, o, first=n == 0, preact=preact)
                                        for n, (i, o) in enumerate(zip(ins, channels))])
+        #: the reference's unused pre-activation BNs get no gradient (the model contract test
+        #: reads this list)
+        self.no_grad_parameters = () if preact else tuple(
+            f"encoder.{n}.bn1.{p}" for n in range(1, len(channels)) for p in ("weight", "bias"))
         c, (g1, g2) = channels[-1], gat_dims
         self.pos_s = nn.Parameter(torch.randn(1, sinc_filters // 3, c))
         self.master1 = nn.Parameter(torch.randn(1, 1, g1))
