@@ -128,10 +128,12 @@ def main(argv: list[str] | None = None) -> None:
         predict[name] = bench_predict(name, files=4, file_seconds=20.0, seconds=args.seconds)
         print(f"{name:22s} train {train[name]:8.2f} samples/s · predict "
               f"{predict[name]:8.1f} s audio / s")
-    raw, mel = "aasist_l", "audio_timm:resnet18"
+    raw, mel, cpu = "aasist_l", "audio_timm:resnet18", "phase_stats_if"
     if raw in train and mel in train:
         print(f"ratio log-mel ({mel}) / raw-waveform ({raw}) training speed: "
               f"{train[mel] / train[raw]:.2f}")
+    if raw in train and cpu in train:
+        print(f"ratio CPU recipe ({cpu}) / {raw} training speed: {train[cpu] / train[raw]:.1f}")
 
 
 if __name__ == "__main__":
