@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--no-librosa", action="store_true", help="skip librosa (30 s numba compile)")
-    ap.add_argument("--models", default="aasist_light,rawnet2_light,lcnn,audio_timm:resnet18")
+    ap.add_argument("--models", default="aasist_l,rawnet2_light,lcnn,audio_timm:resnet18")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -128,10 +128,12 @@ def main(argv: list[str] | None = None) -> None:
         predict[name] = bench_predict(name, files=4, file_seconds=20.0, seconds=args.seconds)
         print(f"{name:22s} train {train[name]:8.2f} samples/s · predict "
               f"{predict[name]:8.1f} s audio / s")
-    raw, mel = "aasist_light", "audio_timm:resnet18"
+    raw, mel, cpu = "aasist_l", "audio_timm:resnet18", "phase_stats_if"
     if raw in train and mel in train:
         print(f"ratio log-mel ({mel}) / raw-waveform ({raw}) training speed: "
               f"{train[mel] / train[raw]:.2f}")
+    if raw in train and cpu in train:
+        print(f"ratio CPU recipe ({cpu}) / {raw} training speed: {train[cpu] / train[raw]:.1f}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs" / "audio").glo
 
 
 def test_there_are_audio_configs():
-    assert {p.stem for p in CONFIGS} >= {"aasist", "aasist_light", "rawnet2", "lcnn_lfcc",
+    assert {p.stem for p in CONFIGS} >= {"aasist", "aasist_l", "rawnet2", "lcnn_lfcc",
                                          "logmel_resnet18"}
 
 

@@ -33,7 +33,7 @@ def test_prepare_train_evaluate_reports_eer(shared_data, tmp_path):
                  "split=test", f"out={out}", "num_workers=0", "device=cpu"]) == 0
     report = json.loads((out / "metrics.json").read_text())
     # No learning floor here: from scratch, no audio model learns these real vocoders in CI time
-    # (measured test EER: lcnn 8 epochs 0.40, aasist_light 3 epochs 0.55, untrained lcnn 0.45;
+    # (measured test EER: lcnn 8 epochs 0.40, the removed aasist_light 3 epochs 0.55, untrained lcnn 0.45;
     # docs/audio.md). Instead the reported EER must sit at the ROC's FPR = FNR crossing of the
     # scores in predictions.csv, computed here with scikit-learn.
     import csv

@@ -30,7 +30,9 @@ def test_audio_metrics_without_and_with_asv_scores(tmp_path):
     asv = tmp_path / "asv.txt"
     asv.write_text("bonafide target 3\nbonafide target 4\nbonafide nontarget 0\n"
                    "bonafide nontarget 1\nA01 spoof 2\nA02 spoof 5\n")
-    assert audio_metrics(_rows(), str(asv))["min_tdcf"] == pytest.approx(0.5)  # test_asv case
+    both = audio_metrics(_rows(), str(asv))
+    assert both["min_tdcf"] == pytest.approx(0.5)  # test_asv's hand-computed case
+    assert both["min_tdcf_2021"] == pytest.approx(0.2975 / 0.5475)
 
 
 def _speaker_rows(seed: int = 0) -> list[dict]:

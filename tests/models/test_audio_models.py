@@ -12,7 +12,7 @@ from dfdetect.models.audio_features import LFCC, LogMel, SincConv, dct_matrix, m
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-AUDIO_MODELS = ["aasist", "aasist_light", "rawnet2", "rawnet2_light", "lcnn",
+AUDIO_MODELS = ["aasist", "aasist_l", "rawnet2", "rawnet2_light", "lcnn",
                 "audio_timm:resnet18"]
 
 
@@ -64,14 +64,17 @@ def test_audio_model_trains_one_step(name):
     opt = torch.optim.SGD(net.parameters(), lr=1e-3)
     loss = torch.nn.functional.cross_entropy(net(x), y)
     loss.backward()
-    grads = [p.grad for p in net.parameters() if p.requires_grad]
+    # AASIST's blocks build a pre-activation BN the reference code never applies (its bn1;
+    # tests/models/test_aasist.py): the model lists those in no_grad_parameters
+    unused = set(getattr(net, "no_grad_parameters", ()))
+    grads = [p.grad for n, p in net.named_parameters() if p.requires_grad and n not in unused]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
     opt.step()
     assert torch.isfinite(loss)
 
 
 def test_audio_models_take_any_length():
-    net = build_model("aasist_light").eval()
+    net = build_model("aasist_l").eval()
     with torch.no_grad():
         assert net(torch.randn(1, 4000)).shape == net(torch.randn(1, 24000)).shape == (1, 2)
 
@@ -84,8 +87,7 @@ def test_no_published_weights_is_an_error(name):
 
 def test_paper_sizes():
     count = lambda n: sum(p.numel() for p in build_model(n).parameters())  # noqa: E731
-    assert 250_000 < count("aasist") < 350_000  # the paper reports 297 k
-    assert count("aasist_light") < 100_000
+    # AASIST's exact counts are pinned in tests/models/test_aasist.py
     assert count("rawnet2") > 10 * count("rawnet2_light")
 
 

@@ -468,7 +468,7 @@ class DemoConfig:
                           "weights installed as packages; see `dfdetect models`) or false (from "
                           "scratch)", "false")
     audio: bool = opt(True, "also run the audio part (synthetic speech vs Griffin-Lim resynthesis)")
-    audio_model: str = opt("lcnn", "audio model the demo trains", "aasist_light")
+    audio_model: str = opt("lcnn", "audio model the demo trains", "aasist_l")
     audio_epochs: int = opt(12, "training epochs of the audio part (1 s crops, ~4 steps each)",
                             min=1)
     image_size: int = opt(64, "input size (the demo images are made at this size)",

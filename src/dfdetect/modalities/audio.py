@@ -48,7 +48,7 @@ class AudioModality(Modality):
                     "scoring window of preprocessing.seconds; predict averages windows")
     words = ReportWords(rows="clips", units="speakers (groups)",
                         levels={"frame": "clip", "video": "group"})
-    model_hint = ("pick an audio model (aasist, aasist_light, rawnet2, lcnn, audio_timm:<name>; "
+    model_hint = ("pick an audio model (aasist, aasist_l, rawnet2, lcnn, audio_timm:<name>; "
                   "see `dfdetect models`)")
     shortcut_advice = ("convert both classes the same way (prepare's convert_audio=true writes "
                        "one rate, mono, 16-bit FLAC), crop to a fixed length, consider "

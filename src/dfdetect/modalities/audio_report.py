@@ -2,7 +2,7 @@
 
 Why separate from the image report: speech anti-spoofing is judged by EER, minDCF and (with an
 ASV system) min t-DCF, per attack system, on a DET curve. Adds ``report["audio"] = {"eer",
-"min_dcf", "min_tdcf" (or null), "per_attack": {attack: {"n_spoof", "eer", "eer_ci"}}}`` to
+"min_dcf", "min_tdcf" and "min_tdcf_2021" (or null), "per_attack": {attack: {"n_spoof", "eer", "eer_ci"}}}`` to
 metrics.json, a section to report.md and ``det_curve.png`` to the report folder. Per-attack
 EERs carry a 95 % interval (bootstrap over speakers / groups), or say why they cannot: an EER
 from a handful of spoofs is mostly noise, and the interval shows it.
@@ -62,11 +62,12 @@ def audio_metrics(rows: list[dict], asv_scores: str = "", resamples: int = ATTAC
     rate, thr = eer(y, s)
     out = {"eer": rate, "eer_threshold": thr, "min_dcf": min_dcf(y, s)["min_dcf"],
            "min_dcf_params": {"p_spoof": 0.05, "c_miss": 1.0, "c_fa": 10.0},
-           "min_tdcf": None}
+           "min_tdcf": None, "min_tdcf_2021": None}
     if asv_scores:
         asv = read_asv_scores(asv_scores)
         t = min_tdcf(y, s, asv["target"], asv["nontarget"], asv["spoof"])
         out["min_tdcf"], out["tdcf_asv"] = t["min_tdcf"], t.get("asv")
+        out["min_tdcf_2021"] = t["min_tdcf_2021"]
     per = per_attack_eer(y, s, [r.get("method", "") for r in rows])
     cis = attack_intervals(rows, resamples, seed)
     out["per_attack"] = {a: {**v, "eer_ci": cis.get(a)} for a, v in per.items()}
@@ -86,10 +87,13 @@ def render_audio_markdown(section: dict) -> str:
     """The report.md section for audio."""
     tdcf = ("n/a (pass asv_scores=)" if section["min_tdcf"] is None
             else _fmt(section["min_tdcf"]))
+    tdcf21 = ("n/a (pass asv_scores=)" if section.get("min_tdcf_2021") is None
+              else _fmt(section["min_tdcf_2021"]))
     lines = ["", "## Anti-spoofing (audio)", "", "| metric | value |", "|---|---|",
              f"| EER | {_fmt(section['eer'])} |",
              f"| minDCF (π=0.05, C_fa=10) | {_fmt(section['min_dcf'])} |",
              f"| min t-DCF (ASVspoof 2019 cost model) | {tdcf} |",
+             f"| min t-DCF, revised (ASVspoof 2021) | {tdcf21} |",
              "", "Per attack system: its spoofs against every bona fide clip; 95 % interval "
              f"by bootstrap over speakers ({section.get('per_attack_resamples', 0)} resamples). "
              "An EER from a few "

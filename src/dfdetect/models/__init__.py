@@ -23,7 +23,7 @@ class ModelError(RuntimeError):
 
 def _load_builtin() -> None:
     from dfdetect.models import dual_branch, named, timm_models  # noqa: F401  (register)
-    from dfdetect.models import aasist, audio_timm, lcnn, rawnet2  # noqa: F401  (audio, issue 6)
+    from dfdetect.models import aasist, audio_timm, lcnn, rawnet2, spectral  # noqa: F401  (audio)
 
 
 def build_model(name: str, pretrained: str = "false", num_classes: int = 2,
