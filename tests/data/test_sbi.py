@@ -85,7 +85,7 @@ def test_landmarks_outside_the_image_fall_back_to_the_ellipse() -> None:
     far = [(x + 200, y + 200) for x, y in EYES_NOSE_MOUTH]  # e.g. frame pixels, not crop pixels
     maker(_face(), _extra(far), np.random.default_rng(0))
     maker(_face(), _extra(EYES_NOSE_MOUTH), np.random.default_rng(0))
-    assert maker.masks == {"ellipse": 1, "landmarks": 1}
+    assert maker.masks == {"ellipse": 1, "5-point hull": 1}
 
 
 def test_sbi_on_prepared_crops_uses_the_landmark_hull(tmp_path) -> None:
@@ -118,4 +118,4 @@ def test_sbi_on_prepared_crops_uses_the_landmark_hull(tmp_path) -> None:
         centre = pts.mean(0)
         assert abs(xs.mean() - centre[0]) < 8 and abs(ys.mean() - centre[1]) < 12
         maker(img, s.extra, np.random.default_rng(1))
-    assert maker.masks == {"landmarks": 2}
+    assert maker.masks == {"5-point hull": 2}
