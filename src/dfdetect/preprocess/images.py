@@ -83,18 +83,26 @@ class ImageWorker:
     """Holds the detectors and the landmarker (built once) and turns an image into its row."""
 
     def __init__(self, s: ImageSettings) -> None:
-        opts = {"device": s.device, "min_face_size": s.min_face_size}
-        fb = s.fallback_detector
         self.s = s
-        self.detector = build_detector(s.detector, **opts)
-        self.fallback = (build_detector(fb, **opts) if fb and fb not in ("none", s.detector)
-                         else None)
         self.landmarker = (build_landmarker(s.landmarks) if s.landmarks not in ("", "none")
                            else None)
+        self._detectors: tuple | None = None  # built when the mesh first finds no face
+
+    def detectors(self) -> tuple:
+        """(detector, fallback or None), built on first use: with the mesh finding most faces,
+        a face dataset may never need them (MTCNN alone costs seconds to import)."""
+        if self._detectors is None:
+            s, fb = self.s, self.s.fallback_detector
+            opts = {"device": s.device, "min_face_size": s.min_face_size}
+            self._detectors = (build_detector(s.detector, **opts),
+                               build_detector(fb, **opts) if fb and fb not in ("none", s.detector)
+                               else None)
+        return self._detectors
 
     def names(self) -> str:
-        found = [self.detector, self.fallback, self.landmarker]
-        return ", ".join(d.name for d in found if d is not None)
+        names = [self.s.detector, self.s.fallback_detector,
+                 self.landmarker.name if self.landmarker else ""]
+        return ", ".join(dict.fromkeys(n for n in names if n and n != "none"))
 
     def process(self, sample: dict, path: str, out_dir: str) -> dict:
         """The image's row (``status`` ok) or a failure (``stage``, ``reason``; ``rows`` holds
@@ -121,7 +129,8 @@ class ImageWorker:
         mesh = self.landmarker(rgb) if self.landmarker else None
         if mesh is not None:
             return Face(mesh_box(mesh), float("nan"), five_points(mesh), self.landmarker.name), mesh
-        faces = detect_frames(self.detector, [rgb], self.s.detect_size, self.fallback)[0]
+        detector, fallback = self.detectors()
+        faces = detect_frames(detector, [rgb], self.s.detect_size, fallback)[0]
         face = max(faces, key=lambda f: f.area, default=None)
         if face is not None and self.landmarker:
             mesh = self.landmarker(rgb, face.box)
