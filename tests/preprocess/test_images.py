@@ -132,3 +132,16 @@ def test_sbi_on_prepared_images_blends_inside_the_dense_hull(whole) -> None:
             assert mask[:8, :8].max() == 0 or hull[:, 1].min() < 8
     assert sbi.masks == {"dense hull": 2, "ellipse": 1}
     assert parts.masks == {"mesh parts from itself": 2, "ellipse": 1}
+
+
+def test_crop_needs_an_output_folder_and_a_known_landmarker(dataset) -> None:
+    from dfdetect.data.manifest import ManifestError
+    from dfdetect.registry import RegistryError
+
+    with pytest.raises(ManifestError, match="crop=true needs out="):
+        prepare(PrepareConfig(data="folder", root=str(dataset), crop=True, shortcut_warn=0),
+                echo=lambda _: None)
+    with pytest.raises(RegistryError, match="did you mean mediapipe"):
+        prepare(PrepareConfig(data="folder", root=str(dataset), out=str(dataset / "o"),
+                              landmarks="mediapip", shortcut_warn=0), echo=lambda _: None)
+    assert not (dataset / "manifest.csv").exists() and not (dataset / "o").exists()

@@ -55,7 +55,9 @@ class DataConfig:
     sampling: str = opt("shuffle", "shuffle; class_balanced (real and fake drawn equally); "
                         "balanced (each training manifest drawn equally)", "balanced")
     pseudo_fakes: str = opt("", "sbi: train on the real faces plus self-blended pseudo-fakes "
-                            "made from them (Shiohara & Yamasaki, CVPR 2022)", "sbi")
+                            "made from them (Shiohara & Yamasaki, CVPR 2022); sbi_parts: eyes, "
+                            "nose or mouth blended in from another real face or a changed "
+                            "copy; sbi+parts: half each", "sbi+parts")
     pseudo_fake_p: float = opt(0.5, "with pseudo_fakes: chance that a drawn real face is "
                                "turned into a pseudo-fake", min=0, max=1)
     real_label: str = opt("real", "folder / label name of the authentic class", "bonafide")

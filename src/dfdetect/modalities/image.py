@@ -56,6 +56,10 @@ class ImageModality(Modality):
         if not getattr(cfg, "image_faces", False):
             return manifest, out
         settings = image_settings(cfg)
+        if settings.crop and not cfg.out:
+            from dfdetect.data.manifest import ManifestError
+
+            raise ManifestError("prepare with crop=true needs out=<output folder> for the crops")
         for det in {settings.detector, settings.fallback_detector} - {"", "none"}:
             check_detector(det)  # missing package / weights: stop now, with the fix
         if settings.landmarks not in ("", "none"):

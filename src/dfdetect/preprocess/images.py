@@ -129,6 +129,9 @@ class ImageWorker:
         mesh = self.landmarker(rgb) if self.landmarker else None
         if mesh is not None:
             return Face(mesh_box(mesh), float("nan"), five_points(mesh), self.landmarker.name), mesh
+        if min(rgb.shape[:2]) < self.s.min_face_size:  # (MTCNN fails on tiny inputs)
+            raise PrepareError(f"{path}: no face found ({self.names()}: the image is smaller "
+                               f"than min_face_size={self.s.min_face_size})", "detect")
         detector, fallback = self.detectors()
         faces = detect_frames(detector, [rgb], self.s.detect_size, fallback)[0]
         face = max(faces, key=lambda f: f.area, default=None)
