@@ -247,3 +247,18 @@ def test_draw_dataset_binds_real_donors_for_part_blends() -> None:
         ds[(0, seed)]
     assert sum(maker.masks.values()) == 8 and any("parts" in k for k in maker.masks)
     assert any(k == "dense hull" or k == "5-point hull" for k in maker.masks)
+
+
+def test_the_shipped_real_only_config_builds_its_pseudo_fakes() -> None:
+    from pathlib import Path
+
+    from dfdetect.config.loader import load_config
+    from dfdetect.config.schema import TrainConfig
+    from dfdetect.data.sbi import MixedBlend
+
+    path = Path(__file__).parents[2] / "configs" / "sbi_lite0.yaml"
+    cfg = load_config(TrainConfig, [f"config={path}"])
+    maker = build_pseudo_fakes(cfg.data.pseudo_fakes)
+    assert isinstance(maker, MixedBlend) and cfg.model.pretrained == "imagenet"
+    out = maker(_face(), _parts_extra(), np.random.default_rng(0))
+    assert out.shape == (64, 64, 3) and sum(maker.masks.values()) == 1

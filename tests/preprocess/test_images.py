@@ -145,3 +145,16 @@ def test_crop_needs_an_output_folder_and_a_known_landmarker(dataset) -> None:
         prepare(PrepareConfig(data="folder", root=str(dataset), out=str(dataset / "o"),
                               landmarks="mediapip", shortcut_warn=0), echo=lambda _: None)
     assert not (dataset / "manifest.csv").exists() and not (dataset / "o").exists()
+
+
+def test_a_resplit_with_overwrite_keeps_the_new_splits_not_the_markers(whole, dataset) -> None:
+    from dfdetect.config.schema import PrepareConfig as P
+
+    out, m, _ = whole
+    old = {s.id: s.split for s in m.samples}
+    prepare(P(data="folder", root=str(dataset), out=str(out), split_ratio="0.5,0.5", seed=3,
+              overwrite=True, detector="haar", fallback_detector="none", shortcut_warn=0),
+            echo=lambda _: None)
+    new = read_manifest(out / "manifest.csv")
+    assert {s.id: s.split for s in new.samples} != old  # the markers were reused ...
+    assert all(s.extra.get("lm1_x") for s in new.samples if not s.id.endswith("blank.png"))

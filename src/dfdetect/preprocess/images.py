@@ -37,7 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dfdetect.data.manifest import LANDMARK_COLUMNS, Manifest, Sample
+from dfdetect.data.manifest import (HULL_COLUMN, LANDMARK_COLUMNS, PART_COLUMNS, Manifest,
+                                    Sample)
 from dfdetect.io import atomic_write_text
 from dfdetect.preprocess import PrepareError
 from dfdetect.preprocess.crops import cut, square_box, to_crop_coords, write_jpeg
@@ -49,6 +50,9 @@ from dfdetect.preprocess.run import marker_path, pending, write_failures
 log = logging.getLogger(__name__)
 
 BOX_COLUMNS = ("box_x0", "box_y0", "box_x1", "box_y1")
+#: every column this step writes (the rest of a row comes from the manifest being prepared)
+FACE_COLUMNS = frozenset({"detector", "score", *BOX_COLUMNS, *LANDMARK_COLUMNS, HULL_COLUMN,
+                          *PART_COLUMNS, "source_path", "crop_x0", "crop_y0", "crop_size"})
 
 
 @dataclass
@@ -207,12 +211,21 @@ def prepare_images(images: Manifest, out_dir, settings: ImageSettings, *,
                 echo(f"  [{n}/{len(todo)}] {s.id}: " + ("face found" if result["status"] == "ok"
                                                         else result["reason"]))
     results = [done[s.id] for s in images.samples if s.id in done]
-    rows = [Sample(**r) for res in results for r in res.get("rows", [])]
+    rows = [_current(s, r, settings.crop, str(images.resolve(s).resolve()))
+            for s in images.samples if s.id in done for r in done[s.id].get("rows", [])]
     failed = [r for r in results if r["status"] != "ok"]
     failures = out / "failures.csv"
     write_failures(failures, failed, {str(images.resolve(s).resolve()) for s in images.samples})
     return ImageRun(replace(images, samples=rows), results, len(todo),
                     time.perf_counter() - start, failures, Counter(r["stage"] for r in failed))
+
+
+def _current(sample: Sample, row: dict, crop: bool, path: str) -> Sample:
+    """This run's row (split, label, group, extra columns as listed now) with the face columns
+    and crop path of a done marker: a re-split with overwrite=true must not bring back the
+    marker's old split."""
+    face = {k: v for k, v in row["extra"].items() if k in FACE_COLUMNS}
+    return replace(sample, path=row["path"] if crop else path, extra={**sample.extra, **face})
 
 
 def summary(run: ImageRun, crop: bool) -> str:
