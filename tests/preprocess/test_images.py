@@ -68,6 +68,10 @@ def test_rows_get_face_landmarks_and_hull_in_their_own_pixels(whole, dataset) ->
     by_name = {s.id.split("/")[-1]: landmarks_of(s.extra) for s in faces}
     assert abs((by_name["b.png"] - by_name["a.png"])[:, 0].mean() - 6) < 1.5
     assert any("Faces found in 4/5 images" in line for line in lines)
+    # still a manifest to the overwrite guards, though it has the detector's score column
+    from dfdetect.config.outputs import is_manifest
+
+    assert "score" in faces[0].extra and is_manifest(out / "manifest.csv")
 
 
 def test_an_image_without_a_face_is_a_failure_line_and_kept_whole(whole) -> None:

@@ -23,8 +23,10 @@ Example::
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import sys
 from typing import Protocol
 
 import numpy as np
@@ -70,11 +72,32 @@ def _mediapipe_root() -> str:
     return os.path.dirname(list(spec.submodule_search_locations)[0])
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence file descriptor 2 for a moment: mediapipe's C++ side prints a harmless protobuf
+    complaint at import and TFLite / absl notices when the graph starts, which would otherwise
+    land between a command's own lines (errors are still raised as exceptions)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class _FaceMeshGraph:
     """The packaged FaceMesh graph, one face, static images (see the module doc for why not
     ``mediapipe.solutions.face_mesh.FaceMesh``)."""
 
     def __init__(self) -> None:
+        with _quiet_stderr():
+            self._build()
+            self(np.zeros((64, 64, 3), np.uint8))  # the first run prints the TFLite notices
+
+    def _build(self) -> None:
         from mediapipe.framework.formats import landmark_pb2
         from mediapipe.python import _framework_bindings
         from mediapipe.python.solution_base import SolutionBase
