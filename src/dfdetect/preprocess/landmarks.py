@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
 import os
 import sys
 from typing import Protocol
@@ -80,9 +81,9 @@ def _quiet_stderr():
     sys.stderr.flush()
     saved = os.dup(2)
     try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
+        with open(os.devnull, "wb") as null, contextlib.redirect_stderr(io.StringIO()):
+            os.dup2(null.fileno(), 2)  # C++ logging
+            yield  # (and Python-level prints of the bindings, e.g. PyErr_Print)
     finally:
         os.dup2(saved, 2)
         os.close(saved)
