@@ -254,11 +254,19 @@ def test_the_shipped_real_only_config_builds_its_pseudo_fakes() -> None:
 
     from dfdetect.config.loader import load_config
     from dfdetect.config.schema import TrainConfig
-    from dfdetect.data.sbi import MixedBlend
+    from dfdetect.data.sbi import MixedBlend, PartBlend
 
     path = Path(__file__).parents[2] / "configs" / "sbi_lite0.yaml"
     cfg = load_config(TrainConfig, [f"config={path}"])
     maker = build_pseudo_fakes(cfg.data.pseudo_fakes)
-    assert isinstance(maker, MixedBlend) and cfg.model.pretrained == "imagenet"
+    assert isinstance(maker, SelfBlend) and cfg.model.pretrained == "imagenet"
     out = maker(_face(), _parts_extra(), np.random.default_rng(0))
-    assert out.shape == (64, 64, 3) and sum(maker.masks.values()) == 1
+    assert out.shape == (64, 64, 3) and maker.masks == {"5-point hull": 1}
+    mixed = build_pseudo_fakes("sbi+parts")  # the option the config names
+    assert isinstance(mixed, MixedBlend)
+    assert [type(m) for m in mixed.makers] == [SelfBlend, PartBlend]
+    kinds = set()
+    for seed in range(6):
+        mixed(_face(), _parts_extra(), np.random.default_rng(seed))
+        kinds |= set(mixed.masks)
+    assert "5-point hull" in kinds and "mesh parts from itself" in kinds
