@@ -33,7 +33,7 @@ LAYERS: list[set[str]] = [
     {"preparation", "training"},                     # stages: prepare, train
     {"inference"},                                   # scoring (uses training's device layer)
     {"evaluation"},                                  # scoring a manifest -> report
-    {"demo", "envcheck"},                            # recipes the cli calls
+    {"demo", "envcheck", "serve"},                   # recipes the cli calls; HTTP API
     {"errors"},
     {"cli"},
     {""},                                            # dfdetect/__init__.py, the public API

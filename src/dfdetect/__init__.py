@@ -22,10 +22,14 @@ Config = TrainConfig
 
 
 def train(cfg: TrainConfig, echo=print):
-    """Train a detector; see :func:`dfdetect.training.recipe.train`."""
+    """Train a detector (then export the best checkpoint when ``cfg.trainer.export`` is set);
+    see :func:`dfdetect.training.recipe.train`."""
+    from dfdetect.inference.export import export_after_training
     from dfdetect.training.recipe import train as _train
 
-    return _train(cfg, echo=echo)
+    result = _train(cfg, echo=echo)
+    export_after_training(result, cfg.trainer.export, echo)
+    return result
 
 
 def evaluate(cfg: EvaluateConfig, echo=print):

@@ -205,6 +205,17 @@ def check_onnx(_: Context) -> list[Row]:
     return [row]
 
 
+#: `dfdetect serve` (extra `serve`): (row name, module, distribution)
+SERVE = (("serve fastapi", "fastapi", "fastapi"), ("serve uvicorn", "uvicorn", "uvicorn"),
+         ("serve python-multipart", "python_multipart", "python-multipart"),
+         ("serve fastapi-offline", "fastapi_offline", "fastapi-offline"))
+
+
+def check_serve(_: Context) -> list[Row]:
+    return [_package(name, module, dist, False, "pip install 'dfdetect[serve]'  (dfdetect serve)")
+            for name, module, dist in SERVE]
+
+
 #: optional loggers: (row name, module, distribution, install command)
 LOGGERS = (("tensorboard", "tensorboard", "tensorboard", f"pip install tensorboard {PINS}"),
            ("wandb", "wandb", "wandb", "pip install 'dfdetect[wandb]'  (loggers=wandb)"),
@@ -251,7 +262,7 @@ def check_disk(ctx: Context) -> list[Row]:
 
 CHECKS: list[Callable[[Context], list[Row]]] = [
     check_python, check_dfdetect, check_torch, check_hardware, check_detector, check_video,
-    check_onnx, check_loggers, check_weights, check_disk]
+    check_onnx, check_serve, check_loggers, check_weights, check_disk]
 
 
 def check_environment(probe: Probe | None = None, folder: str | Path = ".",

@@ -19,12 +19,34 @@ from pathlib import Path
 from typing import Callable, IO
 
 
+def current_umask() -> int:
+    """The process umask. Read from ``/proc/self/status`` where it is there (Linux): the
+    ``os.umask`` round trip below briefly sets the mask to 0, and a file another thread (the
+    backup mirror) creates in that moment would be world-writable."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
-    """Call ``write(f)`` on a temp file in ``path``'s folder, then move it onto ``path``."""
+    """Call ``write(f)`` on a temp file in ``path``'s folder, then move it onto ``path``.
+
+    The file gets the mode an ordinary ``open(path, "w")`` would give (0666 minus the umask):
+    ``mkstemp`` makes its temporaries 0600, which would hide a shared run folder's files from
+    the rest of the team."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        if hasattr(os, "fchmod"):  # POSIX; Windows has no group/other bits to restore
+            os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

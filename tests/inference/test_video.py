@@ -92,5 +92,28 @@ def test_default_provider_crops_the_face_of_a_real_clip(tmp_path) -> None:
     crops = crop_provider({"image_size": 48}, num_frames=4)(str(clip))
     assert crops and all(c.shape == (48, 48, 3) and c.dtype == np.uint8 for _, c in crops)
     assert [i for i, _ in crops] == sorted(i for i, _ in crops)
+    # per crop: its frame's time (25 fps) and the face box inside the 160 x 128 frame
+    assert [d["time"] for d in crops.details] == pytest.approx([i / 25 for i, _ in crops])
+    assert all(0 <= x0 < x1 <= 160 and 0 <= y0 < y1 <= 128
+               for x0, y0, x1, y1 in (d["box"] for d in crops.details))
+
+
+class Detailed(list):
+    details: list = []
+
+
+def test_provider_details_reach_the_frames_and_only_when_they_match() -> None:
+    def provider(path: str):
+        got = Detailed(VIDEOS[path])
+        got.details = [{"time": i / 10, "box": [i, i, i + 4, i + 4]} for i, _ in got]
+        if path == "c.mp4":
+            got.details = got.details[:1]  # does not match the crops: ignored
+        return got
+
+    a, c = VideoScorer(MeanScorer(), provider, "mean").score(["a.mp4", "c.mp4"])
+    assert a.frames[1] == {"frame": 10, "score": pytest.approx(0.4), "time": 1.0,
+                           "box": [10, 10, 14, 14]}
+    assert c.frames == [{"frame": 0, "score": pytest.approx(0.8)},
+                        {"frame": 7, "score": pytest.approx(0.6)}]
 
 

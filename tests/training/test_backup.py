@@ -54,3 +54,70 @@ def test_a_failing_drive_is_reported_not_raised(tmp_path: Path) -> None:
     mirror.request()
     mirror.close(timeout=30)
     assert mirror.errors and "No space left" in mirror.errors[0]
+
+
+def _resume_state(path: Path, epoch: int, step: int) -> None:
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"loops": {}, "state_dict": {}, "epoch": epoch, "global_step": step}, path)
+
+
+def test_restore_copies_the_mirror_back_and_keeps_newer_local_files(tmp_path: Path) -> None:
+    import os
+
+    from dfdetect.training.backup import restore_from_backup
+
+    mirror, run = tmp_path / "drive" / "run", tmp_path / "runs" / "run"
+    _resume_state(mirror / "resume.ckpt", epoch=1, step=30)
+    (mirror / "logs").mkdir()
+    (mirror / "logs" / "metrics.csv").write_text("from the mirror\n")
+    (mirror / "last.ckpt").write_bytes(b"old weights")
+    (mirror / ".best.ckpt.backup-tmp").write_bytes(b"half")  # a copy cut by the reset
+    os.utime(mirror / "last.ckpt", (1_000_000, 1_000_000))
+    run.mkdir(parents=True)
+    (run / "last.ckpt").write_bytes(b"newer local weights")
+    lines: list[str] = []
+    restored = restore_from_backup(run, mirror, lines.append)
+    assert restored == run / "resume.ckpt" and restored.read_bytes() == (
+        mirror / "resume.ckpt").read_bytes()
+    assert (run / "logs" / "metrics.csv").read_text() == "from the mirror\n"
+    assert (run / "last.ckpt").read_bytes() == b"newer local weights"
+    assert not list(run.glob(".*"))
+    assert lines == [f"restored {run} from {mirror} (resume state at epoch 2, step 30)"]
+    assert restore_from_backup(run, mirror, lines.append) is None  # it has its state now
+    assert len(lines) == 1
+
+
+def test_restore_needs_a_resume_state_in_the_mirror_and_refuses_a_damaged_one(tmp_path) -> None:
+    import pytest
+
+    from dfdetect.training.backup import restore_from_backup
+    from dfdetect.training.resume import ResumeError
+
+    mirror, run = tmp_path / "drive" / "run", tmp_path / "runs" / "run"
+    mirror.mkdir(parents=True)
+    (mirror / "last.ckpt").write_bytes(b"weights")
+    assert restore_from_backup(run, mirror) is None and not run.exists()
+    (mirror / "resume.ckpt").write_bytes(b"truncated")
+    with pytest.raises(ResumeError, match="resume.ckpt: unreadable resume state"):
+        restore_from_backup(run, mirror)
+    assert not run.exists()
+
+
+def test_restore_refuses_a_backup_the_check_rejects_before_copying(tmp_path: Path) -> None:
+    import pytest
+
+    from dfdetect.training.backup import restore_from_backup
+    from dfdetect.training.resume import ResumeError
+
+    mirror, run = tmp_path / "drive" / "run", tmp_path / "runs" / "run"
+    _resume_state(mirror / "resume.ckpt", epoch=0, step=3)
+    run.mkdir(parents=True)
+
+    def wrong_model(path: Path) -> None:
+        raise ResumeError(f"{path}: its weights do not fit this run's model")
+
+    with pytest.raises(ResumeError, match="do not fit"):
+        restore_from_backup(run, mirror, check=wrong_model)
+    assert list(run.iterdir()) == []

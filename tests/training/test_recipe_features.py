@@ -87,3 +87,29 @@ def test_dual_branch_sbi_sgd_plateau_checkpointing(demo_faces, tmp_path) -> None
     model, meta = load_checkpoint(result.best_ckpt)
     assert meta["model"]["kwargs"]["backbone"] == "resnet18"
     assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 2)
+
+
+@pytest.mark.slow
+def test_resume_auto_restores_a_deleted_run_folder_from_the_backup(demo_faces, tmp_path,
+                                                                   monkeypatch) -> None:
+    import shutil
+
+    from dfdetect.training.module import DetectorModule
+
+    args = [*TINY, f"data={demo_faces}", "limit_train_batches=2", "resume=auto",
+            f"backup_dir={tmp_path / 'drive'}", f"out_dir={tmp_path / 'runs'}", "name=nb"]
+    first = train(load_config(TrainConfig, [*args, "epochs=1"]), echo=lambda *_: None)
+    assert torch.load(first.run_dir / "resume.ckpt", weights_only=True)["global_step"] == 2
+    shutil.rmtree(first.run_dir)  # the notebook runtime was reset
+
+    steps: list[int] = []
+    step = DetectorModule.training_step
+    monkeypatch.setattr(DetectorModule, "training_step",
+                        lambda self, batch, i: steps.append(i) or step(self, batch, i))
+    lines: list[str] = []
+    second = train(load_config(TrainConfig, [*args, "epochs=2"]), echo=lines.append)
+    assert f"restored {first.run_dir} from {tmp_path / 'drive' / 'nb'} (resume state at " \
+           "epoch 1, step 2)" in lines
+    assert second.resumed_from == first.run_dir / "resume.ckpt"
+    assert len(steps) == 2  # only epoch 2 was trained in this session
+    assert torch.load(second.last_ckpt, weights_only=True)["global_step"] == 4

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dfdetect.config.schema import (CompareConfig, DemoConfig, DoctorConfig, EnvConfig,
                                     EvaluateConfig, ExportConfig, MergeConfig, PredictConfig,
-                                    PrepareConfig, TrainConfig)
+                                    PrepareConfig, ServeConfig, TrainConfig)
 
 
 def run_demo(cfg: DemoConfig) -> None:
@@ -17,12 +17,22 @@ def run_demo(cfg: DemoConfig) -> None:
 
 
 def run_train(cfg: TrainConfig) -> None:
+    """Train (then export=, if set); exits 130/143 after SIGINT/SIGTERM (state saved), 2 after
+    a non-finite loss (message printed)."""
+    import sys
+
+    from dfdetect.inference.export import export_after_training
     from dfdetect.training.recipe import train
+    from dfdetect.training.runlog import appending
 
     result = train(cfg)
-    print(f"Run folder: {result.run_dir}")
-    if result.best_ckpt.is_file():
-        print(f"Best checkpoint: {result.best_ckpt}")
+    with appending(result.log):  # the export's lines go to train.log as well
+        export_after_training(result, cfg.trainer.export)
+        print(f"Run folder: {result.run_dir}")
+        if result.best_ckpt.is_file():
+            print(f"Best checkpoint: {result.best_ckpt}")
+    if result.exit_status:
+        sys.exit(result.exit_status)
 
 
 def run_evaluate(cfg: EvaluateConfig) -> None:
@@ -35,6 +45,12 @@ def run_predict(cfg: PredictConfig) -> None:
     from dfdetect.inference.predict import predict
 
     predict(cfg)
+
+
+def run_serve(cfg: ServeConfig) -> None:
+    from dfdetect.cli.serve import run_serve as serve
+
+    serve(cfg)
 
 
 def run_compare(cfg: CompareConfig) -> None:
@@ -103,6 +119,8 @@ COMMANDS = {
                  run_evaluate),
     "predict": (PredictConfig, "score an image, a video, a folder or a manifest into submission.csv",
                 run_predict),
+    "serve": (ServeConfig, "serve an HTTP API and a web page that score uploaded images, videos "
+              "and clips (per-frame timeline)", run_serve),
     "compare": (CompareConfig, "print the metrics of several evaluation reports side by side",
                 run_compare),
     "export": (ExportConfig, "export a checkpoint to ONNX (dynamic batch) with a parity check",

@@ -25,6 +25,9 @@ EXAMPLES = {
     "predict": ("  dfdetect predict ckpt=runs/demo/run/best.ckpt input=photos/ out=submission.csv\n"
                 "  dfdetect predict ckpt=best.ckpt input=face.jpg out=one.csv columns=id,score\n"
                 "  dfdetect predict ckpt=best.ckpt input=videos/ out=scores.jsonl aggregation=max"),
+    "serve": ("  dfdetect serve ckpt=runs/demo/run/best.ckpt\n"
+              "  dfdetect serve ckpt=best.onnx backend=onnx host=0.0.0.0 port=8080 workers=2 "
+              "max_upload_mb=200"),
     "compare": ("  dfdetect compare runs/a runs/b\n"
                 "  dfdetect compare runs/a/eval runs/b/eval level=video out=compare.md"),
     "export": ("  dfdetect export ckpt=runs/demo/run/best.ckpt format=onnx\n"

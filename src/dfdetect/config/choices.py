@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from dfdetect.config.errors import ConfigError
 from dfdetect.config.schema import (DemoConfig, EnvConfig, EvaluateConfig, PredictConfig, PrepareConfig,
-                                    TrainConfig)
+                                    ServeConfig, TrainConfig)
 
 Check = Callable[[Any, str], None]  # (config, value) -> None or raises
 
@@ -75,6 +75,17 @@ def _monitor(cfg: TrainConfig, value: str) -> None:
     check_monitor(value, None if cfg.data.extra_val.strip() else ("val",))
 
 
+def _device_option(attr: str, kind: str, lower: bool = False) -> Check:
+    """device= / precision= against the device layer's names (a module without torch, so the
+    error answers at once instead of after the model registry is imported)."""
+    names = _one_of("dfdetect.training.device", attr, kind)
+    return lambda cfg, value: names(cfg, value.strip().lower() if lower else value)
+
+
+_DEVICE = _device_option("DEVICES", "device", lower=True)
+_PRECISION = _device_option("PRECISIONS", "precision")
+
+
 def _ratios(_cfg: Any, value: str) -> None:
     manifest = importlib.import_module("dfdetect.data.manifest")  # a lower layer: no import
     try:
@@ -104,25 +115,29 @@ _AGGREGATION = _registry("dfdetect.metrics.aggregate", "AGGREGATIONS")
 
 #: config class -> {dotted key: check}
 CHOICES: dict[type, dict[str, Check]] = {
-    TrainConfig: {
+    TrainConfig: {  # checks that import nothing heavy first, so their errors answer at once
+        "trainer.device": _DEVICE,
+        "trainer.precision": _PRECISION,
+        "name": _run_name,
+        "data.split_ratio": _ratios,
+        "trainer.monitor": _monitor,
         "model.name": _MODELS,
         "optim.optimizer": _registry("dfdetect.training.optim", "OPTIMIZERS"),
         "optim.scheduler": _registry("dfdetect.training.optim", "SCHEDULERS"),
         "loss.name": _registry("dfdetect.losses", "LOSSES"),
         "data.sampling": _one_of("dfdetect.data.sampling", "SAMPLING_MODES", "sampling mode"),
         "logging.loggers": _registry("dfdetect.training.loggers", "LOGGERS", each=True),
-        "trainer.monitor": _monitor,
-        "data.split_ratio": _ratios,
-        "name": _run_name,
+        "trainer.export": _registry("dfdetect.inference.export", "EXPORTERS", optional=True),
     },
     PrepareConfig: {"data": _registry("dfdetect.data.adapters", "ADAPTERS",
                                       load="_load_builtin"),
                     "split_ratio": _ratios},
-    EvaluateConfig: {"aggregation": _AGGREGATION,
+    EvaluateConfig: {"device": _DEVICE, "aggregation": _AGGREGATION,
                      "threshold_rule": _registry("dfdetect.metrics.threshold", "THRESHOLD_RULES",
                                                  optional=True)},
-    PredictConfig: {"aggregation": _AGGREGATION, "columns": _columns},
-    DemoConfig: {"model": _MODELS, "audio_model": _MODELS},
+    PredictConfig: {"device": _DEVICE, "aggregation": _AGGREGATION, "columns": _columns},
+    ServeConfig: {"aggregation": _AGGREGATION},
+    DemoConfig: {"device": _DEVICE, "model": _MODELS, "audio_model": _MODELS},
     EnvConfig: {"format": _one_of("dfdetect.envcheck", "FORMATS", "format")},
 }
 

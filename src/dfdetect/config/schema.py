@@ -203,6 +203,11 @@ class TrainerConfig:
                         "08:30")
     backup_dir: str = opt("", "mirror checkpoints and logs here after each save (background)",
                           "/content/drive/MyDrive/runs")
+    save_top_k: int = opt(1, "keep the k best checkpoints by monitor (top_k/ beside best.ckpt; "
+                          "best.ckpt is the best of them); last.ckpt and resume.ckpt are kept too",
+                          "3", min=1)
+    export: str = opt("", "after a finished run, export best.ckpt to this format and check its "
+                      "parity with PyTorch (as `dfdetect export`)", "onnx")
 
 
 @dataclass
@@ -260,6 +265,8 @@ class EvaluateConfig:
     batch_size: int = opt(0, "samples per batch; 0 picks a default for the device", min=0)
     num_workers: int = opt(-1, "data-loading processes; -1 picks a default", min=-1)
     device: str = opt("auto", "auto, cpu, cuda or mps")
+    progress: bool = opt(True, "show files done, rate and ETA (a bar in a terminal, else a line "
+                         "every 10 s)")
     asv_scores: str = opt("", "audio: ASV score file (ASVspoof 2019 format: source key score) "
                           "to compute min t-DCF", "ASVspoof2019.LA.asv.eval.gi.trl.scores.txt")
 
@@ -273,8 +280,8 @@ class PredictConfig:
                     "runs/demo/best.ckpt")
     input: str = opt("", "an image, a video, a folder (searched recursively) or a manifest CSV",
                      "photos/")
-    out: str = opt("submission.csv", "output file: .csv, or .jsonl (adds per-frame scores of "
-                   "videos)", "scores.jsonl")
+    out: str = opt("submission.csv", "output file: .csv, or .jsonl (adds per-frame scores, times "
+                   "and face boxes of videos)", "scores.jsonl")
     overwrite: bool = opt(False, "write out= even over an input, a checkpoint or a manifest "
                           "(otherwise predict refuses)")
     split: str = opt("", "with a manifest input: only rows of this split")
@@ -291,9 +298,47 @@ class PredictConfig:
                            "confident")
     topk: int = opt(3, "k of topk_mean", min=1)
     frames: int = opt(16, "frames sampled per video", "32", min=1, max=10000)
-    progress: bool = opt(True, "show a progress bar")
+    progress: bool = opt(True, "show files done, rate and ETA (a bar in a terminal, else a line "
+                         "every 10 s)")
     batch_size: int = opt(0, "images per batch; 0 picks a default for the device", min=0)
     num_workers: int = opt(-1, "data-loading processes; -1 picks a default", min=-1)
+    device: str = opt("auto", "auto, cpu, cuda or mps")
+
+
+@dataclass
+class ServeConfig:
+    """Options of `dfdetect serve` (HTTP API and web page; see docs/serve.md)."""
+
+    ckpt: str = opt("", "checkpoint written by train (or an .onnx export); several separated by "
+                    "commas are an ensemble, optionally weighted as path:weight; loaded once at "
+                    "start, never from a request", "runs/demo/run/best.ckpt")
+    host: str = opt("127.0.0.1", "address to listen on (0.0.0.0: every interface; put a proxy "
+                    "with authentication in front: the API has none)", "0.0.0.0")
+    port: int = opt(8000, "TCP port (0: any free port)", "8080", min=0, max=65535)
+    workers: int = opt(1, "server processes, each with its own copy of the model", "2",
+                       min=1, max=64)
+    max_concurrent: int = opt(2, "files scored at once per process; more requests wait",
+                              "4", min=1, max=256)
+    queue_timeout: float = opt(30.0, "seconds a request waits for a free slot before a 503 "
+                               "with Retry-After", "5", min=0)
+    max_upload_mb: float = opt(50.0, "largest upload accepted (MB); larger gets a 413",
+                               "200", above=0)
+    max_video_seconds: float = opt(120.0, "longest video accepted (seconds); longer gets a 422",
+                                   "600", above=0)
+    max_audio_seconds: float = opt(600.0, "longest audio clip accepted (seconds); longer gets a "
+                                   "422", "3600", above=0)
+    thumbnails: int = opt(4, "face crops of the most suspicious video frames returned as JPEG "
+                          "thumbnails", "8", min=0, max=32)
+    tmp_dir: str = opt("", "folder for the uploads' temporary folders (default: the system's); "
+                       "each upload's folder is removed when its request ends", "/scratch")
+    threshold: float = opt(-1.0, "score above which the label is fake; -1 uses the checkpoint's",
+                           min=-1, max=1)
+    backend: str = opt("torch", "torch, or onnx (the .onnx written by `dfdetect export`)", "onnx")
+    aggregation: str = opt("mean", "video score from frame scores: mean, max, topk_mean or "
+                           "confident")
+    topk: int = opt(3, "k of topk_mean", min=1)
+    frames: int = opt(16, "frames sampled per video", "32", min=1, max=10000)
+    batch_size: int = opt(0, "images per batch; 0 picks a default for the device", min=0)
     device: str = opt("auto", "auto, cpu, cuda or mps")
 
 

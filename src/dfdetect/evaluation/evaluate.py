@@ -86,12 +86,21 @@ def by_columns(cfg: EvaluateConfig, manifest: Manifest) -> tuple[str, ...]:
     return wanted
 
 
-def score_manifest(manifest: Manifest, scorer, by: tuple[str, ...] = ()) -> list[dict]:
+def score_manifest(manifest: Manifest, scorer, by: tuple[str, ...] = (), progress: str = ""
+                   ) -> list[dict]:
     """One row per sample: ids, label, score or error, method, source, group, video, and the
-    ``by`` columns' values (``row["by"]``)."""
+    ``by`` columns' values (``row["by"]``). ``progress``: the name shown with files done, rate
+    and ETA (:class:`~dfdetect.inference.progress.FileProgress`); empty shows nothing."""
+    from dfdetect.inference.progress import FileProgress
+
     paths = [str(manifest.resolve(s)) for s in manifest.samples]
+    with FileProgress(len(paths), progress, enabled=bool(progress)) as bar:
+        return _rows(manifest, scorer.score(paths, bar.update), by)
+
+
+def _rows(manifest: Manifest, predictions, by: tuple[str, ...]) -> list[dict]:
     rows = []
-    for s, p in zip(manifest.samples, scorer.score(paths)):
+    for s, p in zip(manifest.samples, predictions):
         rows.append({"id": s.id, "path": s.path, "file": p.path, "label": s.label,
                      "target": LABEL_INDEX[s.label], "score": p.score, "status": p.status,
                      "error": p.error, "method": s.method, "source": s.source,
@@ -99,6 +108,10 @@ def score_manifest(manifest: Manifest, scorer, by: tuple[str, ...] = ()) -> list
                      "frame": s.extra.get("frame", ""),
                      "by": {c: column_value(s, c) for c in by}})
     return rows
+
+
+def _shown(cfg: EvaluateConfig, name: str) -> str:
+    return name if cfg.progress else ""
 
 
 def _scored(rows: list[dict]) -> list[dict]:
@@ -123,7 +136,8 @@ def _thresholds(cfg: EvaluateConfig, manifest: Manifest, scorer, videos: bool) -
                         "tuned on the data it is scored on (optimistic)", split)
         val = manifest.where(split=split)
         if len(val):
-            val_levels = _level_rows(score_manifest(val, scorer), videos, cfg)
+            val_levels = _level_rows(score_manifest(val, scorer, progress=_shown(
+                cfg, f"evaluate {split} (threshold)")), videos, cfg)
     names = ("frame", "video") if videos else ("frame",)
     return {lv: L.pick_threshold(val_levels.get(lv), cfg.threshold_rule, cfg.threshold,
                                  scorer.threshold, split, threshold_origin(scorer))
@@ -161,7 +175,8 @@ def _robustness(cfg: EvaluateConfig, subset: Manifest, scorer, videos: bool) -> 
                                        sweep_preprocessing(scorer.meta)):
         scorer.perturb = fn
         try:
-            by_level = _level_rows(score_manifest(subset, scorer), videos, cfg)
+            by_level = _level_rows(score_manifest(subset, scorer, progress=_shown(
+                cfg, f"robustness {name} {level}")), videos, cfg)
         finally:
             scorer.perturb = None
         entry = {"perturbation": name, "level": level, "n": len(by_level["frame"])}
@@ -221,7 +236,7 @@ def evaluate(cfg: EvaluateConfig, echo=print) -> EvalResult:
         from dfdetect.evaluation.robustness import parse_sweep, sweep_preprocessing
 
         parse_sweep(sweep_spec(cfg.robustness, subset.samples), sweep_preprocessing(scorer.meta))
-    rows = score_manifest(subset, scorer, by)
+    rows = score_manifest(subset, scorer, by, progress=_shown(cfg, f"evaluate {split}"))
     if not _scored(rows):
         raise ManifestError(f"{cfg.data}: none of the {len(rows)} files could be scored "
                             f"(first error: {rows[0]['error']})")

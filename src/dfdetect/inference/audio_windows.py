@@ -35,21 +35,24 @@ def _duration(row: dict, prep: dict, n_windows: int) -> float:
         return float(prep["seconds"]) + hop * (n_windows - 1)
 
 
+def window_rows(row: dict, prep: dict) -> list[dict]:
+    """The windows of one predict row (``id``, ``path``, ``windows``) with their times:
+    ``[{"id", "window", "start", "end", "score"}, ...]`` ([] when it has none)."""
+    wins = row.get("windows") or []
+    if not wins:
+        return []
+    seconds = float(prep.get("seconds", 4.0))
+    hop = float(prep.get("window_hop") or seconds / 2)
+    times = window_times(len(wins), _duration(row, prep, len(wins)), seconds, hop)
+    return [{"id": row["id"], "window": k, "start": t[0], "end": t[1],
+             "score": round(float(s), 6)} for k, (s, t) in enumerate(zip(wins, times))]
+
+
 def write_window_scores(rows: list[dict], prep: dict, out: Path, echo=print) -> Path | None:
     """Write ``<out stem>.windows.jsonl`` when any row carries window scores."""
     if not any(r.get("windows") for r in rows):
         return None
-    seconds = float(prep.get("seconds", 4.0))
-    hop = float(prep.get("window_hop") or seconds / 2)
-    lines = []
-    for r in rows:
-        wins = r.get("windows") or []
-        if not wins:
-            continue
-        times = window_times(len(wins), _duration(r, prep, len(wins)), seconds, hop)
-        lines += [json.dumps({"id": r["id"], "window": k, "start": t[0], "end": t[1],
-                              "score": round(float(s), 6)})
-                  for k, (s, t) in enumerate(zip(wins, times))]
+    lines = [json.dumps(w) for r in rows for w in window_rows(r, prep)]
     path = Path(out).with_name(Path(out).stem + ".windows.jsonl")
     atomic_write_text(path, "\n".join(lines) + "\n")
     echo(f"Per-window scores ({len(lines)} windows) -> {path}")

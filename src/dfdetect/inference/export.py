@@ -181,3 +181,30 @@ def export(cfg: ExportConfig, echo=print) -> ExportResult:
                                   json.dumps(_metadata(meta, cfg, diff), indent=2) + "\n")
     echo(f"Exported {cfg.ckpt} -> {out} (dynamic batch; preprocessing in {meta_file.name})")
     return ExportResult(out, meta_file, diff)
+
+
+def export_after_training(result, fmt: str, echo=print) -> ExportResult | None:
+    """``train ... export=onnx``: export the finished run's ``best.ckpt`` beside it, check its
+    parity, and record it in ``summary.json``. Skipped (None) when the run did not finish or has
+    no best checkpoint. Replaces an earlier export only when it was this checkpoint's own
+    (an extended run re-exports its new best)."""
+    from dfdetect.training.lifecycle import add_export
+    from dfdetect.inference.onnx_backend import metadata_path
+
+    if not fmt or not result.completed or not Path(result.best_ckpt).is_file():
+        if fmt:
+            echo(f"export={fmt}: skipped ({result.stop_reason.replace('_', ' ')}: no finished "
+                 "best checkpoint); run `dfdetect export` once the run is finished")
+        return None
+    best = Path(result.best_ckpt)
+    out = best.with_suffix(f".{fmt}")
+    ours = False
+    if out.is_file() and metadata_path(out).is_file():
+        try:
+            ours = json.loads(metadata_path(out).read_text())["source_checkpoint"] == str(best)
+        except (OSError, ValueError, KeyError, TypeError):
+            ours = False
+    done = export(ExportConfig(ckpt=str(best), format=fmt, out=str(out), overwrite=ours), echo)
+    if result.summary is not None and Path(result.summary).is_file():
+        add_export(result.run_dir, done.path)
+    return done

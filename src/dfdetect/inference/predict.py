@@ -99,8 +99,9 @@ def _row(item: Item, p, threshold: float) -> dict:
 
 
 def score_items(items: list[Item], scorer, cfg: PredictConfig, threshold: float,
-                progress=None) -> list[dict]:
-    """Rows in input order: images batched together, videos through the video scorer."""
+                progress=None, provider=None) -> list[dict]:
+    """Rows in input order: images batched together, videos through the video scorer (face crops
+    from ``provider``, default: :func:`crop_provider` with the checkpoint's crop settings)."""
     from dfdetect.inference.video import VideoScorer, crop_provider
 
     images = [i for i in items if not i.video]
@@ -110,7 +111,7 @@ def score_items(items: list[Item], scorer, cfg: PredictConfig, threshold: float,
     for item, p in zip(images, scorer.score([i.path for i in images], progress)):
         rows[index[id(item)]] = _row(item, p, threshold)
     if videos:
-        provider = crop_provider(scorer.meta["preprocessing"], cfg.frames)
+        provider = provider or crop_provider(scorer.meta["preprocessing"], cfg.frames)
         vs = VideoScorer(scorer, provider, cfg.aggregation, cfg.topk)
         for item, p in zip(videos, vs.score([i.path for i in videos], progress)):
             rows[index[id(item)]] = _row(item, p, threshold)
@@ -145,9 +146,8 @@ def check_request(cfg: PredictConfig) -> None:
 
 def predict(cfg: PredictConfig, echo=print) -> PredictResult:
     """Score every input and write ``cfg.out``; failed files get status=error rows."""
-    from tqdm.auto import tqdm
-
     from dfdetect.inference.audio_windows import write_window_scores
+    from dfdetect.inference.progress import FileProgress
     from dfdetect.inference.scorers import build_scorer
 
     check_request(cfg)
@@ -158,8 +158,7 @@ def predict(cfg: PredictConfig, echo=print) -> PredictResult:
     if not math.isfinite(threshold):
         raise InputError(f"threshold {threshold} is not a number: pass threshold=<0..1> or use "
                          f"a checkpoint whose stored threshold is finite ({cfg.ckpt})")
-    with tqdm(total=len(items), desc="predict", unit="file", leave=False,
-              disable=not cfg.progress) as bar:
+    with FileProgress(len(items), "predict", cfg.progress) as bar:
         rows = score_items(items, scorer, cfg, threshold, bar.update)
     failed = sum(r["status"] == "error" for r in rows)
     partial = sum(r["status"] == "partial" for r in rows)

@@ -154,12 +154,12 @@ class Predictor:
                                           for i, err in bad}
             if views is not None:
                 out.update(self._score_views(names, idx, counts, views, loader.dataset.windowed))
+            if progress is not None:  # before yielding: a consumer may stop after the last file
+                progress(len(idx) + len(bad))
             for i in sorted(out):
                 if out[i].status != "ok":
                     log.warning("could not score %s: %s", names[i], out[i].error)
                 yield out[i]
-            if progress is not None:
-                progress(len(idx) + len(bad))
 
 
     def _score_views(self, names, idx, counts, views, windowed) -> dict[int, Prediction]:

@@ -85,10 +85,10 @@ class Ensemble:
         for start in range(0, len(names), chunk):
             part = names[start:start + chunk]
             per_member = [list(m.score(part)) for m in self.members]
+            if progress is not None:  # before yielding: a consumer may stop after the last file
+                progress(len(part))
             for i, path in enumerate(part):
                 yield self._combine(path, [preds[i] for preds in per_member])
-            if progress is not None:
-                progress(len(part))
 
     def score_arrays(self, arrays: Sequence[np.ndarray]) -> list[float]:
         per_member = [m.score_arrays(arrays) for m in self.members]

@@ -7,6 +7,8 @@ one small interface::
     FramesAndCrops = Callable[[str], list[tuple[int, np.ndarray]]]
     # path -> [(frame_index, face crop as (H, W, 3) uint8 RGB), ...]; raises DecodeError when
     # the video cannot be read; an empty list means no face was found in any sampled frame.
+    # A result with a ``details`` attribute (one dict per crop: "time" seconds, "box" pixels)
+    # adds those keys to each frame of the prediction.
 
 :func:`crop_provider` is the single place that builds that callable from the checkpoint's
 preprocessing settings. Crops from several videos are pooled into full batches.
@@ -15,7 +17,7 @@ Example::
 
     scorer = VideoScorer(predictor, frames_and_crops=my_provider, strategy="mean")
     for v in scorer.score(["clip.mp4"]):
-        v.score, v.frames        # 0.83, [{"frame": 0, "score": 0.8}, ...]
+        v.score, v.frames        # 0.83, [{"frame": 0, "score": 0.8, "time": 0.0, "box": [...]}]
 """
 from __future__ import annotations
 
@@ -95,6 +97,7 @@ class VideoScorer:
         self.scorer, self.crops, self.strategy, self.k = scorer, frames_and_crops, strategy, k
         self.batch_size = max(1, int(getattr(scorer, "batch_size", 16)))
         self.notes: dict[str, str] = {}
+        self.details: dict[str, list] = {}
 
     def _read(self, path: str) -> tuple[list[tuple[int, np.ndarray]], str]:
         try:
@@ -105,13 +108,20 @@ class VideoScorer:
             return [], f"cannot read ({type(e).__name__}: {' '.join(str(e).split())[:200]})"
         self.notes[path] = getattr(got, "note", "")  # e.g. "truncated: ..." -> status partial
         crops = list(got)
+        details = getattr(got, "details", None)
+        if details and len(details) == len(crops):
+            self.details[path] = list(details)
         return crops, "" if crops else "no face found in any sampled frame"
 
     def _finish(self, path: str, crops: list, scores: Sequence[float], error: str) -> VideoPrediction:
         if error:
             log.warning("could not score %s: %s", path, error)
+            self.notes.pop(path, None)
+            self.details.pop(path, None)
             return VideoPrediction(path, None, "error", error)
         frames = [{"frame": int(i), "score": float(s)} for (i, _), s in zip(crops, scores)]
+        for frame, extra in zip(frames, self.details.pop(path, [])):
+            frame.update(extra)  # time, face box
         note = self.notes.pop(path, "")
         score = aggregate(scores, self.strategy, self.k)
         if not np.isfinite(score):  # NaN weights or inputs: an error row, never a label
@@ -150,7 +160,8 @@ class VideoScorer:
         return out
 
     def _flush(self, pending: list, progress) -> Iterator[VideoPrediction]:
-        for (path, crops, error), (scores, failed) in zip(pending, self._scores(pending)):
-            yield self._finish(path, crops, scores, error or failed)
-        if progress is not None and pending:
+        scored = self._scores(pending)
+        if progress is not None and pending:  # before yielding: a consumer may stop at the last
             progress(len(pending))
+        for (path, crops, error), (scores, failed) in zip(pending, scored):
+            yield self._finish(path, crops, scores, error or failed)

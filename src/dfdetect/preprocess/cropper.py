@@ -8,6 +8,7 @@ Example::
 
     crops = FaceCropper(VideoSettings(frames_per_video=16, image_size=224))("clip.mp4")
     # [(frame_index, (224, 224, 3) uint8 RGB), ...]; [] when no face was found
+    crops.details  # [{"time": 0.0, "box": [x0, y0, x1, y1]}, ...]: one per crop, same order
 """
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ from dfdetect.preprocess.video import BATCH, VideoSettings, build_detectors, det
 
 
 class Crops(list):
-    """The crops of one video; ``note`` says why they come from part of it (truncation)."""
+    """The crops of one video; ``note`` says why they come from part of it (truncation);
+    ``details`` holds, per crop, its frame's time (seconds) and the detected face box (pixels of
+    the upright frame), for timelines (``dfdetect serve``, predict's JSON lines)."""
 
     note: str = ""
+    details: list = []
 
 
 class FaceCropper:
@@ -35,7 +39,7 @@ class FaceCropper:
     def __call__(self, path: str) -> list[tuple[int, np.ndarray]]:
         info = probe(path)
         wanted = sample_indices(info.n_frames, self.s.frames_per_video, self.s.frame_step)
-        per_frame, found = [], []  # faces per sampled frame; (slot, face, crop) candidates
+        per_frame, found = [], []  # faces per sampled frame; (index, face, crop, time) candidates
         batch: list = []
         for frame in read_frames(info, wanted):
             batch.append(frame)
@@ -45,8 +49,11 @@ class FaceCropper:
         self._detect(batch, per_frame, found)
         link_tracks(per_frame)
         main = main_track(per_frame)
-        keep = Crops(sorted(((index, crop) for index, face, crop in found
-                             if self.s.keep_all_faces or face.track == main), key=lambda x: x[0]))
+        kept = sorted((c for c in found if self.s.keep_all_faces or c[1].track == main),
+                      key=lambda c: c[0])
+        keep = Crops((index, crop) for index, _, crop, _ in kept)
+        keep.details = [{"time": round(float(t), 3), "box": [int(round(float(v))) for v in f.box]}
+                        for _, f, _, t in kept]
         keep.note = info.truncation()
         return keep
 
@@ -56,4 +63,5 @@ class FaceCropper:
             per_frame.append(faces)
             for face in faces:
                 sq = square_box(face.box, self.s.margin, w, h)
-                found.append((frame.index, face, cut(frame.rgb, sq, self.s.image_size)))
+                crop = cut(frame.rgb, sq, self.s.image_size)
+                found.append((frame.index, face, crop, frame.time))

@@ -11,6 +11,12 @@ Example::
     mirror = BackupMirror("runs/effb4", "/content/drive/MyDrive/runs/effb4")
     mirror.request()        # returns at once
     mirror.close()          # at the end: waits for the last copy
+
+After a reset (the run folder is gone, or holds no resume state), :func:`restore_from_backup`
+copies the mirror back so ``resume=auto`` continues from it::
+
+    restore_from_backup("runs/effb4", "/content/drive/MyDrive/runs/effb4")
+    # restored runs/effb4 from /content/drive/MyDrive/runs/effb4 (resume state at epoch 2, step 30)
 """
 from __future__ import annotations
 
@@ -91,3 +97,36 @@ class BackupMirror:
             self._wake.notify()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+def restore_from_backup(run_dir: str | os.PathLike, mirror_dir: str | os.PathLike,
+                        echo: Callable[[str], None] = print,
+                        check: Callable[[Path], None] | None = None) -> Path | None:
+    """Copy the mirror of a run back into ``run_dir`` when ``run_dir`` holds no resume state and
+    the mirror does; returns the restored resume file (``None``: nothing to restore).
+
+    The mirror's resume state is checked (weights_only load, structure, then ``check(path)``,
+    e.g. that its weights fit the model) before anything is written, so a damaged or foreign
+    backup is refused with its path and leaves the run folder alone. Each
+    file is copied to a temporary name and renamed; a local file at least as new as the
+    mirror's copy is kept (never overwritten by an older backup).
+    """
+    from dfdetect.training.resume import RESUME_FILE, load_resume_file
+
+    run_dir, mirror_dir = Path(run_dir), Path(mirror_dir)
+    source = mirror_dir / RESUME_FILE
+    if (run_dir / RESUME_FILE).is_file() or not source.is_file():
+        return None
+    state = load_resume_file(source)
+    if check is not None:
+        check(source)
+    for path in sorted(mirror_dir.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):  # temporaries of atomic copies
+            continue
+        target = run_dir / path.relative_to(mirror_dir)
+        if target.is_file() and target.stat().st_mtime >= path.stat().st_mtime:
+            continue
+        _copy_atomic(path, target)
+    echo(f"restored {run_dir} from {mirror_dir} (resume state at epoch "
+         f"{int(state.get('epoch', 0)) + 1}, step {int(state.get('global_step', 0))})")
+    return run_dir / RESUME_FILE

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("auto", "32", "32-true", "16-mixed", "bf16-mixed", "bf16-true")
+DEVICES = ("auto", "cpu", "cuda", "gpu", "mps")  # gpu is an alias of cuda
 #: oneDNN ISA caps that still include native bf16 instructions (``ONEDNN_MAX_CPU_ISA``)
 ONEDNN_BF16_ISAS = frozenset({"ALL", "DEFAULT", "AVX512_CORE_BF16", "AVX512_CORE_AMX",
                               "AVX512_CORE_AMX_FP16", "AVX10_1_512", "AVX10_1_512_AMX",
@@ -132,7 +133,7 @@ def _parse_gpus(gpus: str) -> list[int]:
 
 def _pick_accelerator(device: str, gpu_ids: list[int], probe: Probe) -> str:
     device = device.lower()
-    if device not in ("auto", "cpu", "cuda", "gpu", "mps"):
+    if device not in DEVICES:
         raise DeviceError(f"device='{device}' is not one of auto, cpu, cuda, mps")
     if gpu_ids and device in ("auto", "gpu"):
         device = "cuda"

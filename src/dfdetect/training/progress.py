@@ -1,12 +1,14 @@
 """Progress for people: live loss/accuracy, ETA for the epoch and the run, device memory.
 
-With ``progress=true`` a tqdm bar shows the batch loss and accuracy, tqdm's own epoch ETA, and
-this module adds the run's ETA and device figures. With ``progress=false`` (log files, notebooks
-that mangle bars) :class:`LineProgress` prints the same as one line every ``log_every_n_steps``.
+With ``progress=true`` on a terminal a tqdm bar shows the batch loss and accuracy, tqdm's own
+epoch ETA, and this module adds the run's ETA and device figures. With ``progress=false``, or
+when standard output is not a terminal (``nohup``, a pipe, a log file), :class:`LineProgress`
+prints the same as one line every ``log_every_n_steps`` (and writes those lines to
+``train.log`` while a bar is on screen).
 
 Example line::
 
-    epoch 2/10 batch 40/120 · loss 0.412 acc 0.750 · lr 3.0e-04 · ETA epoch 0:00:31 run 0:07:12 · cpu rss 1.9 GB load 96%
+    epoch 2/10 batch 40/120 · loss 0.412 acc 0.750 · lr 3.0e-04 grad norm 1.87 · ETA epoch 0:00:31 run 0:07:12 · cpu rss 1.9 GB load 96%
 """
 from __future__ import annotations
 
@@ -136,7 +138,7 @@ class LineProgress(L.Callback):
         epochs = f"/{trainer.max_epochs}" if trainer.max_epochs and trainer.max_epochs > 0 else ""
         text = (f"epoch {trainer.current_epoch + 1}{epochs} batch {done}/{n} · "
                 f"loss {get('train/loss_step'):.3f} acc {get('train/acc_step'):.3f} · "
-                f"lr {get('lr'):.1e} · ETA epoch {fmt_seconds(self.eta.epoch(done, n))} "
+                f"lr {get('lr'):.1e} grad norm {get('train/grad_norm'):.3g} · ETA epoch {fmt_seconds(self.eta.epoch(done, n))} "
                 f"run {fmt_seconds(run_eta)}")
         stats = device_stats(self.accelerator)
         return text + (f" · {stats}" if stats else "")

@@ -2,8 +2,9 @@
 
 Reads as a list of steps (torchtune's recipe style); each step lives in its own module:
 device plan, data, model, loss, callbacks (checkpoints, early stopping, resume state, progress,
-backup), loggers, then Lightning's fit. ``resume=auto`` continues the run folder
-``<out_dir>/<name>`` from its ``resume.ckpt``.
+backup, signals, guards), loggers, then Lightning's fit, and the run's summary. ``resume=auto``
+continues the run folder ``<out_dir>/<name>`` from its ``resume.ckpt``. Everything printed goes
+to ``<run folder>/train.log`` as well (:mod:`~dfdetect.training.runlog`).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import copy
 import logging
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -33,8 +35,14 @@ class TrainResult:
     last_ckpt: Path
     best_metrics: dict = field(default_factory=dict)
     failures: int = 0
-    completed: bool = True  # False when max_time stopped the run (resume=auto continues it)
+    completed: bool = True  # False when max_time, a signal or a NaN stopped the run
     resumed_from: Path | None = None
+    #: max_epochs, max_steps, early_stopping, max_time, signal or non_finite_loss
+    stop_reason: str = "max_epochs"
+    stop_detail: str = ""
+    exit_status: int = 0  # what `dfdetect train` exits with: 130/143 after a signal, 2 on NaN
+    log: Path | None = None
+    summary: Path | None = None
 
 
 def _safe(name: str) -> str:
@@ -75,14 +83,17 @@ def _confined(out_dir: str, run_dir: Path) -> Path:
 
 #: files dfdetect writes atomically in a run folder; ``.<name>.<random>.tmp`` are their
 #: temporaries (io.atomic_write), left behind only by a kill during the write
-_ATOMIC = ("resume.ckpt", "best.ckpt", "last.ckpt", "config.yaml")
+_ATOMIC = ("resume.ckpt", "best.ckpt", "last.ckpt", "config.yaml", "summary.json")
 _TMP = re.compile(r"^\.(%s)\.[A-Za-z0-9_]+\.tmp$" % "|".join(re.escape(n) for n in _ATOMIC))
+_TOP_TMP = re.compile(r"^\.epoch\d+-[^/]+\.ckpt\.[A-Za-z0-9_]+\.tmp$")
 
 
 def remove_stale_temporaries(run_dir: Path, echo: Callable = print) -> int:
     """Delete the temporaries of interrupted checkpoint writes in ``run_dir`` (only files named
     as dfdetect's atomic writes name them); returns how many."""
     stale = [p for p in Path(run_dir).glob(".*.tmp") if _TMP.match(p.name) and p.is_file()]
+    stale += [p for p in Path(run_dir, "top_k").glob(".*.tmp")  # save_top_k's files
+              if _TOP_TMP.match(p.name) and p.is_file()]
     for p in stale:
         p.unlink(missing_ok=True)
     if stale:
@@ -206,10 +217,13 @@ def _datamodule(cfg: TrainConfig, manifests: list, extra: list, modality, prep: 
 
 
 def _callbacks(cfg: TrainConfig, plan: DevicePlan, run_dir: Path, dm, describe, mirror,
-               echo: Callable) -> tuple[list, object]:
-    from lightning.pytorch.callbacks import EarlyStopping
-
+               echo: Callable, protected: tuple, runlog) -> tuple[list, dict]:
+    """Callbacks in the order they must run at each hook: the guard sees a NaN loss before any
+    save; the checkpoints and early stopping update their state before the resume state saves
+    it; progress comes last. Returns (callbacks, the ones the recipe reads afterwards)."""
     from dfdetect.training.callbacks import DetectorCheckpoint
+    from dfdetect.training.guards import AnnouncedEarlyStopping, TrainingGuard
+    from dfdetect.training.lifecycle import SignalCatcher
     from dfdetect.training.progress import LineProgress, RunProgressBar, device_stats
     from dfdetect.training.resume import ResumeState, parse_max_time
     from dfdetect.config.selection import check_monitor, mode
@@ -217,16 +231,32 @@ def _callbacks(cfg: TrainConfig, plan: DevicePlan, run_dir: Path, dm, describe, 
     t = cfg.trainer
     check_monitor(t.monitor, dm.val_names)  # val_<name>: the extra sets are known now
     after_save = mirror.request if mirror else (lambda: None)
+    signals = SignalCatcher()
     ckpt = DetectorCheckpoint(run_dir, t.monitor, describe, echo, after_save,
-                              lambda: device_stats(plan.accelerator))
-    cbs: list = [ckpt]
+                              lambda: device_stats(plan.accelerator), t.save_top_k, protected)
+    cbs: list = [signals, TrainingGuard(), ckpt]
+    stopper = None
     if t.patience > 0:
-        cbs.append(EarlyStopping(t.monitor, patience=t.patience, mode=mode(t.monitor)))
+        stopper = AnnouncedEarlyStopping(t.monitor, t.patience, mode(t.monitor), echo,
+                                         lambda: ckpt.best_epoch)
+        cbs.append(stopper)
     cbs.append(ResumeState(run_dir, dm.train_sampler, dm.batch_size, t.save_every_n_steps,
-                           t.save_every_minutes, parse_max_time(t.max_time), after_save, echo))
-    cbs.append(RunProgressBar(plan.accelerator) if t.progress
-               else LineProgress(plan.accelerator, t.log_every_n_steps, echo))
-    return cbs, ckpt
+                           t.save_every_minutes, parse_max_time(t.max_time), after_save, echo,
+                           signals.requested))
+    if use_bar(cfg):
+        cbs.append(RunProgressBar(plan.accelerator))
+        if runlog is not None:  # the bar stays on screen; train.log gets the plain lines
+            cbs.append(LineProgress(plan.accelerator, t.log_every_n_steps, runlog.line))
+    else:
+        cbs.append(LineProgress(plan.accelerator, t.log_every_n_steps, echo))
+    return cbs, {"ckpt": ckpt, "early_stopping": stopper, "signals": signals}
+
+
+def use_bar(cfg: TrainConfig) -> bool:
+    """The tqdm bar only on a terminal: redraws in a log file or a pipe are noise."""
+    from dfdetect.training.runlog import stdout_is_terminal
+
+    return cfg.trainer.progress and stdout_is_terminal()
 
 
 def _quiet_lightning() -> None:
@@ -261,7 +291,7 @@ def _trainer(cfg: TrainConfig, plan: DevicePlan, callbacks: list, loggers: list,
         limit_val_batches=limit(t.limit_val_batches), enable_checkpointing=False,
         gradient_clip_val=t.grad_clip or None, gradient_clip_algorithm="norm",
         accumulate_grad_batches=max(1, t.accumulate), use_distributed_sampler=False,
-        plugins=[PlainCheckpointIO()], enable_progress_bar=t.progress,
+        plugins=[PlainCheckpointIO()], enable_progress_bar=use_bar(cfg),
         enable_model_summary=False, num_sanity_val_steps=0, default_root_dir=str(run_dir))
 
 
@@ -270,18 +300,28 @@ def _batches(n_samples: int, batch_size: int, limit: float) -> int:
     return min(full, int(limit)) if limit > 1 else max(1, int(full * limit))
 
 
-def _fit(trainer, module, dm, resume_from, mirror, cfg: TrainConfig, run_dir: Path,
-         echo: Callable) -> bool:
-    """Run Lightning's fit; False when max_time stopped it (state saved, exit is clean)."""
-    from dfdetect.training.resume import TimeBudgetReached
+def _fit(trainer, module, dm, resume_from, mirror, on_finish: Callable, signals):
+    """Run Lightning's fit; says why it stopped. ``on_finish`` runs after a normal end, before
+    the last backup pass."""
+    from dfdetect.training.guards import NonFiniteLoss
+    from dfdetect.training.lifecycle import Stop
+    from dfdetect.training.resume import Interrupted, TimeBudgetReached
 
     try:
         trainer.fit(module, datamodule=dm, ckpt_path=resume_from, weights_only=True)
-        return True
+        on_finish()
+        return Stop()
     except TimeBudgetReached as stop:
-        echo(f"{stop}: state saved in {run_dir / 'resume.ckpt'}; continue with resume=auto "
-             f"name={run_dir.name} out_dir={cfg.out_dir}")
-        return False
+        return Stop("max_time", str(stop))
+    except Interrupted as stop:
+        return Stop("signal", str(stop), stop.exit_status)
+    except NonFiniteLoss as stop:
+        return Stop("non_finite_loss", str(stop), 2)
+    except SystemExit:  # Lightning's answer to a KeyboardInterrupt: a second Ctrl-C
+        if signals.signum is None:
+            raise
+        return Stop("signal", "aborted by a second signal before the state was saved",
+                     128 + signals.signum)
     finally:
         if mirror:  # the last mirror pass finishes before train() returns
             mirror.request()
@@ -302,20 +342,52 @@ def _modality_defaults(cfg: TrainConfig, modality, echo: Callable) -> TrainConfi
     return cfg
 
 
+def _protected(cfg: TrainConfig, resume_from: Path | None) -> tuple:
+    """Files a run never deletes: the one it resumes from, weights it starts from."""
+    named = [resume_from, cfg.model.pretrained if Path(cfg.model.pretrained).suffix else None]
+    return tuple(p for p in named if p)
+
+
+def _check_disk(cfg: TrainConfig, model, run_dir: Path, echo: Callable) -> None:
+    from dfdetect.training.lifecycle import check_disk, optimizer_copies
+
+    param_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    folders = [run_dir] + ([Path(cfg.trainer.backup_dir)] if cfg.trainer.backup_dir else [])
+    check_disk(folders, param_bytes, optimizer_copies(cfg.optim.optimizer, cfg.optim.momentum),
+               2 + cfg.trainer.save_top_k - 1, echo)
+
+
+def _both(echo: Callable, runlog) -> Callable:
+    """``echo`` that also reaches train.log (print reaches it through the captured stdout)."""
+    if echo is print or runlog is None:
+        return echo
+    return lambda text: (echo(text), runlog.line(text))
+
+
 def train(cfg: TrainConfig, echo=print) -> TrainResult:
-    """Train a detector as ``cfg`` says; returns the run folder and checkpoint paths."""
+    """Train a detector as ``cfg`` says; returns the run folder, checkpoint paths and why the
+    run stopped. Everything printed also goes to ``<run folder>/train.log``."""
+    from dfdetect.training.runlog import RunLog
+
+    if env_rank() > 0:
+        return _train(cfg, lambda *_: None, None)  # rank 0 speaks (and logs) for the run
+    with RunLog() as runlog:
+        return _train(cfg, _both(echo, runlog), runlog)
+
+
+def _train(cfg: TrainConfig, echo: Callable, runlog) -> TrainResult:
     import lightning as L
 
     from dfdetect.losses import build_loss
     from dfdetect.modalities import manifest_modality
     from dfdetect.preprocess.video import with_crop_settings
-    from dfdetect.training.backup import BackupMirror
+    from dfdetect.training.backup import BackupMirror, restore_from_backup
+    from dfdetect.training.lifecycle import explain_stop, finished_reason, summarise
     from dfdetect.training.loggers import build_loggers
     from dfdetect.training.module import DetectorModule
-    from dfdetect.training.resume import check_resume_file
+    from dfdetect.training.resume import check_resume_file, compact_resume_state
 
-    if env_rank() > 0:
-        echo = lambda *_: None  # noqa: E731 - rank 0 speaks for the run
+    start = time.monotonic()
     check_selection(cfg)
     plan = resolve_device(cfg.trainer.device, cfg.trainer.gpus, cfg.trainer.precision)
     echo(plan.message + f" · precision {plan.precision}")
@@ -328,12 +400,20 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     prep = modality.preprocessing(cfg.data, model)
     prep = with_crop_settings(prep, [s for m in manifests for s in m.samples], echo)  # issue 9
     run_dir, resume_from = choose_run_dir(cfg)
+    if cfg.trainer.resume.strip() == "auto" and cfg.trainer.backup_dir and env_rank() == 0:
+        resume_from = resume_from or restore_from_backup(  # a reset notebook: run folder gone
+            run_dir, Path(cfg.trainer.backup_dir) / run_dir.name, echo,
+            check=lambda path: check_resume_file(path, model))
     if resume_from:
         check_resume_file(resume_from, model)
     if env_rank() == 0:  # everything is checked: now write
+        if runlog is not None:
+            runlog.attach(run_dir / "train.log",
+                          f"resumed from {resume_from}" if resume_from else "started again")
         remove_stale_temporaries(run_dir, echo)
         save_yaml(cfg, run_dir / "config.yaml")
         os.environ[RUN_DIR_ENV] = str(run_dir)
+        _check_disk(cfg, model, run_dir, echo)
     failures = FailureLog(run_dir / "failures.csv")
     dm = _datamodule(cfg, manifests, extra, modality, prep, plan, failures, echo)
     echo(f"Data: {', '.join(m.name for m in manifests)} · {len(dm.train_set)} train / "
@@ -345,14 +425,29 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
                         "preprocessing": prep, "config": to_dict(cfg)}
     mirror = (BackupMirror(run_dir, Path(cfg.trainer.backup_dir) / run_dir.name)
               if cfg.trainer.backup_dir and env_rank() == 0 else None)
-    callbacks, ckpt_cb = _callbacks(cfg, plan, run_dir, dm, describe, mirror, echo)
+    callbacks, parts = _callbacks(cfg, plan, run_dir, dm, describe, mirror, echo,
+                                  _protected(cfg, resume_from), runlog)
     trainer = _trainer(cfg, plan, callbacks, build_loggers(run_dir, cfg.logging), run_dir,
                        _batches(len(dm.train_set), dm.batch_size, cfg.trainer.limit_train_batches))
     module = DetectorModule(model, cfg.optim, build_loss(cfg.loss, dm.class_counts()),
                             dm.val_names, cfg.trainer.monitor)
-    completed = _fit(trainer, module, dm, resume_from, mirror, cfg, run_dir, echo)
+    lean = (lambda: compact_resume_state(run_dir)) if env_rank() == 0 else (lambda: 0)
+    stop = _fit(trainer, module, dm, resume_from, mirror, lean, parts["signals"])
+    if stop.reason == "max_epochs" and not stop.exit_status:
+        stop = finished_reason(trainer, parts["early_stopping"], cfg.trainer)
+    explain_stop(stop, cfg, run_dir, echo)
     n_fail = len(failures.read())
     if n_fail:
         echo(f"{n_fail} file(s) could not be read and were skipped: see {failures.path}")
-    return TrainResult(run_dir, run_dir / "best.ckpt", run_dir / "last.ckpt",
-                       ckpt_cb.best_metrics, n_fail, completed, resume_from)
+    ckpt_cb = parts["ckpt"]
+    result = TrainResult(run_dir, run_dir / "best.ckpt", run_dir / "last.ckpt",
+                         ckpt_cb.best_metrics, n_fail, stop.reason not in _UNFINISHED,
+                         resume_from, stop.reason, stop.detail, stop.exit_status,
+                         runlog.path if runlog else None)
+    if env_rank() == 0:
+        result.summary = summarise(result, trainer, ckpt_cb, cfg.trainer.monitor, start, echo)
+    return result
+
+
+#: stop reasons after which the run is not finished (resume=auto continues it)
+_UNFINISHED = ("max_time", "signal", "non_finite_loss")

@@ -14,6 +14,16 @@ which the recipe reports as a clean exit). Step saves happen only at accumulatio
 and never on an epoch's last batch (the epoch-end save follows), so every saved position is one
 an uninterrupted run passes through.
 
+Signals: ``stop_requested`` (the recipe's :class:`~dfdetect.training.lifecycle.SignalCatcher`)
+is read at the same positions; after SIGINT/SIGTERM the state is saved at the next one and
+training stops with :class:`~dfdetect.training.lifecycle.Interrupted`.
+
+Lean when finished (:func:`compact_resume_state`): after a run ends normally its weights are in
+``last.ckpt`` too, so ``resume.ckpt`` keeps the rest (optimiser, schedule, loops, callbacks,
+RNG) and records ``weights_in`` (file, step, checksum); :func:`load_resume_file` puts the
+weights back from ``last.ckpt`` after checking that checksum, so the run can still be extended
+(``epochs=`` higher, ``resume=auto``).
+
 Why it is exact: the sampler's draws depend on (seed, epoch) only and skip what was consumed;
 augmentation is seeded per draw; the global generators are restored just before the first
 batch after resuming, when an uninterrupted run would hold the same state.
@@ -34,12 +44,29 @@ from lightning.fabric.plugins.io.checkpoint_io import CheckpointIO
 from dfdetect.config.loader import ConfigError
 from dfdetect.io import atomic_torch_save
 
+MODEL_PREFIX = "model."  # DetectorModule.model: its keys in Lightning's state_dict
+
 RESUME_FILE = "resume.ckpt"
 PLAIN = (torch.Tensor, int, float, bool, str, bytes, type(None))
 
 
 class TimeBudgetReached(Exception):
     """``max_time`` ran out; the resume state was saved first."""
+
+
+class Interrupted(Exception):
+    """SIGINT/SIGTERM stopped training after the resume state was saved."""
+
+    def __init__(self, signum: int, where: str) -> None:
+        import signal
+
+        self.signum = signum
+        super().__init__(f"{signal.Signals(signum).name} received: stopped {where}")
+
+    @property
+    def exit_status(self) -> int:
+        """128 + the signal number, as a shell reports a process the signal ended."""
+        return 128 + self.signum
 
 
 class ResumeError(ConfigError):
@@ -83,7 +110,57 @@ def load_resume_file(path, map_location=None) -> dict:
         if key in ckpt and not isinstance(ckpt[key], typ):
             raise ResumeError(f"{path}: malformed resume state: '{key}' is a "
                               f"{type(ckpt[key]).__name__}, expected a {typ.__name__}")
+    if "weights_in" in ckpt:
+        _restore_weights(ckpt, Path(path))
     return ckpt
+
+
+def _restore_weights(ckpt: dict, path: Path) -> None:
+    """Put the model weights a compacted resume state left in ``last.ckpt`` back into it."""
+    from dfdetect.checkpoint import weights_digest
+
+    ref = ckpt.pop("weights_in")
+    if not isinstance(ref, dict) or not isinstance(ref.get("file"), str) \
+            or "/" in ref["file"] or "\\" in ref["file"]:
+        raise ResumeError(f"{path}: malformed resume state: 'weights_in' must name a file "
+                          "beside it")
+    source = path.parent / ref["file"]
+    fix = (f"the run's weights are in {source}, which resume.ckpt was compacted against; "
+           "put that file back (e.g. from backup_dir) or start a new run")
+    try:
+        last = torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as e:  # missing, truncated...
+        raise ResumeError(f"{path}: cannot read {source} ({type(e).__name__}); {fix}") from None
+    state = last.get("state_dict") if isinstance(last, dict) else None
+    if not isinstance(state, dict) or last.get("global_step") != ref.get("global_step") \
+            or weights_digest(state) != ref.get("weights_sha256"):
+        raise ResumeError(f"{path}: {source} is not the checkpoint of step "
+                          f"{ref.get('global_step')} it was compacted against; {fix}")
+    ckpt["state_dict"].update({MODEL_PREFIX + k: v for k, v in state.items()})
+
+
+def compact_resume_state(run_dir: Path, last_file: str = "last.ckpt") -> int:
+    """Drop the model weights from a finished run's ``resume.ckpt`` when ``last.ckpt`` holds
+    exactly them (same step, equal tensors); returns the bytes saved (0: left as it was)."""
+    path, last_path = Path(run_dir) / RESUME_FILE, Path(run_dir) / last_file
+    if not path.is_file() or not last_path.is_file():
+        return 0
+    before = path.stat().st_size
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    last = torch.load(last_path, map_location="cpu", weights_only=True)
+    weights = last.get("state_dict", {})
+    ours = {k[len(MODEL_PREFIX):]: v for k, v in state.get("state_dict", {}).items()
+            if k.startswith(MODEL_PREFIX)}
+    if "weights_in" in state or state.get("global_step") != last.get("global_step") \
+            or ours.keys() != weights.keys() \
+            or not all(torch.equal(ours[k], weights[k]) for k in ours):
+        return 0
+    for k in ours:
+        del state["state_dict"][MODEL_PREFIX + k]
+    state["weights_in"] = {"file": last_file, "global_step": int(last["global_step"]),
+                           "weights_sha256": last.get("weights_sha256", "")}
+    atomic_torch_save(state, path)
+    return before - path.stat().st_size
 
 
 def check_resume_file(path, model: torch.nn.Module | None = None) -> None:
@@ -164,8 +241,10 @@ class ResumeState(L.Callback):
     def __init__(self, run_dir: Path, sampler, batch_size: int, every_n_steps: int = 0,
                  every_minutes: float = 0.0, max_time_s: float | None = None,
                  after_save: Callable[[], None] = lambda: None,
-                 echo: Callable[[str], None] = print) -> None:
+                 echo: Callable[[str], None] = print,
+                 stop_requested: Callable[[], int | None] = lambda: None) -> None:
         self.path = Path(run_dir) / RESUME_FILE
+        self.stop_requested = stop_requested
         self.sampler, self.batch_size = sampler, batch_size
         self.every_n_steps, self.every_s = every_n_steps, every_minutes * 60
         self.max_time_s, self.after_save, self.echo = max_time_s, after_save, echo
@@ -211,15 +290,26 @@ class ResumeState(L.Callback):
         last_of_epoch = done >= trainer.num_training_batches
         if not at_boundary or last_of_epoch:
             return
+        signum = self.stop_requested()
         save, stop = self._due(trainer)
-        if save:
+        if save or signum:
             self.save(trainer, trainer.current_epoch, done)
+        if signum:
+            self._interrupt(signum, f"after step {trainer.global_step} (epoch "
+                                    f"{trainer.current_epoch + 1}, batch {done})")
         if stop:
             raise TimeBudgetReached(f"max_time reached after step {trainer.global_step}")
+
+    def _interrupt(self, signum: int, where: str) -> None:
+        raise Interrupted(signum, where)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # after DetectorCheckpoint and early stopping updated their state for this epoch
         self.save(trainer, trainer.current_epoch, math.inf)
+        signum = self.stop_requested()
+        if signum and trainer.max_epochs != trainer.current_epoch + 1:
+            self._interrupt(signum, f"after epoch {trainer.current_epoch + 1} "
+                                    f"(step {trainer.global_step})")
         if self.max_time_s is not None and trainer.max_epochs != trainer.current_epoch + 1:
             _, stop = self._due(trainer)
             if stop:
