@@ -156,9 +156,11 @@ def test_a_resplit_with_overwrite_keeps_the_new_splits_not_the_markers(whole, da
 
     out, m, _ = whole
     old = {s.id: s.split for s in m.samples}
+    lines: list[str] = []
     prepare(P(data="folder", root=str(dataset), out=str(out), split_ratio="0.5,0.5", seed=3,
               overwrite=True, detector="haar", fallback_detector="none", shortcut_warn=0),
-            echo=lambda _: None)
+            echo=lines.append)
     new = read_manifest(out / "manifest.csv")
-    assert {s.id: s.split for s in new.samples} != old  # the markers were reused ...
+    assert any("5 already done, 0 to do" in line for line in lines)  # markers reused ...
+    assert {s.id: s.split for s in new.samples} != old  # ... but the splits are this run's
     assert all(s.extra.get("lm1_x") for s in new.samples if not s.id.endswith("blank.png"))
