@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet $(TORCH)
 	$(PIP) install --quiet -c requirements/constraints.txt -e '.[dev]'
-	$(PIP) install --quiet --no-deps facenet-pytorch==2.6.0
+	$(PIP) install --quiet --no-deps facenet-pytorch==2.6.0 mediapipe==0.10.14
 	$(BIN)/python -c "import torch, torchvision, dfdetect; print('installed dfdetect', dfdetect.__version__, 'torch', torch.__version__)"
 	touch $(STAMP)
 

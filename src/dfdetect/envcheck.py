@@ -164,7 +164,21 @@ def check_detector(_: Context) -> list[Row]:
         return [Row("face detector (mtcnn)", "missing", "not usable",
                     f"pip install --no-deps facenet-pytorch==2.6.0 ({e})")]
     return [Row("face detector (mtcnn)", "ok", f"weights present (facenet-pytorch "
-                f"{version_of('facenet_pytorch', 'facenet-pytorch')})")]
+                f"{version_of('facenet_pytorch', 'facenet-pytorch')})"), _landmarks_row()]
+
+
+def _landmarks_row() -> Row:
+    """MediaPipe FaceMesh: image prepare's dense landmarks (optional: landmarks=none)."""
+    from dfdetect.preprocess import PrepareError
+    from dfdetect.preprocess.landmarks import INSTALL, check_landmarker
+
+    try:
+        check_landmarker("mediapipe")
+    except (PrepareError, ImportError):
+        return Row("face landmarks (mediapipe)", "warn", "not usable",
+                   f"{INSTALL}; without it image prepare needs landmarks=none")
+    return Row("face landmarks (mediapipe)", "ok",
+               f"FaceMesh models present (mediapipe {version_of('mediapipe')})")
 
 
 def check_video(_: Context) -> list[Row]:

@@ -43,7 +43,8 @@ def is_checkpoint(path: Path) -> bool:
 
 def is_manifest(path: Path) -> bool:
     """A CSV whose header has the manifest columns path and label (a manifest or labels CSV;
-    a submission has a score column instead)."""
+    a submission has a score column instead, while a prepared manifest may have the face
+    detector's ``score`` beside its ``modality`` column, which submissions never have)."""
     if path.suffix.lower() != ".csv":
         return False
     try:
@@ -51,7 +52,7 @@ def is_manifest(path: Path) -> bool:
             header = {h.strip() for h in next(csv.reader(f), [])}
     except OSError:
         return False
-    return {"path", "label"} <= header and "score" not in header
+    return {"path", "label"} <= header and ("score" not in header or "modality" in header)
 
 
 def _what(path: Path, inputs: list[Path], manifests: bool) -> str:

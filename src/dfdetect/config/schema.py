@@ -55,7 +55,9 @@ class DataConfig:
     sampling: str = opt("shuffle", "shuffle; class_balanced (real and fake drawn equally); "
                         "balanced (each training manifest drawn equally)", "balanced")
     pseudo_fakes: str = opt("", "sbi: train on the real faces plus self-blended pseudo-fakes "
-                            "made from them (Shiohara & Yamasaki, CVPR 2022)", "sbi")
+                            "made from them (Shiohara & Yamasaki, CVPR 2022); sbi_parts: eyes, "
+                            "nose or mouth blended in from another real face or a changed "
+                            "copy; sbi+parts: half each", "sbi+parts")
     pseudo_fake_p: float = opt(0.5, "with pseudo_fakes: chance that a drawn real face is "
                                "turned into a pseudo-fake", min=0, max=1)
     real_label: str = opt("real", "folder / label name of the authentic class", "bonafide")
@@ -404,6 +406,14 @@ class PrepareConfig:
     image_size: int = opt(224, "side of the saved square crops in pixels", "380", min=8, max=4096)
     jpeg_quality: int = opt(95, "JPEG quality of the crops (1-100)", "90", min=1, max=100)
     keep_all_faces: bool = opt(False, "keep every face track, not only the main face")
+    image_faces: bool = opt(True, "images: detect the face and its landmarks (box, 5 points, "
+                            "dense hull) into the manifest, for SBI; false lists images as they "
+                            "are")
+    landmarks: str = opt("mediapipe", "images: dense landmarks for the SBI face hull and part "
+                         "blends: mediapipe (468-point FaceMesh, models ship in its wheel) or "
+                         "none (5 points from the detector)", "none")
+    crop: bool = opt(False, "images: cut the face out as videos are (square, margin, "
+                     "image_size); false keeps images whole, as predict scores them")
     num_workers: int = opt(0, "video processes; 0 works in this process (with all cores)", "8",
                            min=0)
     shard: str = opt("", "K/N: this job prepares shard K (0..N-1) of N; join with dfdetect "

@@ -34,6 +34,32 @@ MODALITIES = ("image", "video", "audio", "frame")
 #: ``lm1_x, lm1_y, ..., lm5_x, lm5_y``, in the crop file's pixels: video prepare writes them,
 #: self-blended pseudo-fakes (data/sbi.py) read them
 LANDMARK_COLUMNS = tuple(f"lm{j}_{axis}" for j in range(1, 6) for axis in ("x", "y"))
+#: dense landmarks (prepare with ``landmarks=mediapipe``), kept as polygons ``"x y x y ..."`` in
+#: the same pixels: the convex hull of the face mesh, forehead included (SBI's blend mask), and of
+#: four parts (eye + brow at the image's left, as ``lm1``, and right; nose; mouth) for part blends
+HULL_COLUMN = "face_hull"
+PART_COLUMNS = ("part_eye1", "part_eye2", "part_nose", "part_mouth")
+
+
+def format_polygon(points) -> str:
+    """``"x y x y ..."`` of (K, 2) points, one decimal: short enough to keep a manifest readable."""
+    import numpy as np
+
+    return " ".join(f"{v:.1f}".rstrip("0").rstrip(".") for v in np.asarray(points, float).ravel())
+
+
+def parse_polygon(text):
+    """(K, 2) float32 points of a :func:`format_polygon` string; None when blank, odd, non-finite
+    or under three points."""
+    import numpy as np
+
+    try:
+        values = np.asarray(str(text or "").split(), dtype=np.float32)
+    except ValueError:
+        return None
+    if values.size < 6 or values.size % 2 or not np.isfinite(values).all():
+        return None
+    return values.reshape(-1, 2)
 
 
 class ManifestError(ValueError):

@@ -127,6 +127,23 @@ class DrawDataset(MediaDataset):
         self.parts = parts
         self.offsets = np.cumsum([0] + [len(p) for p in parts])
         self.pseudo, self.pseudo_p = pseudo, pseudo_p
+        self._reals: list[int] | None = None
+        if pseudo is not None and hasattr(pseudo, "bind"):
+            pseudo.bind(self.donor)  # part blends borrow parts of other real faces
+
+    def donor(self, rng: np.random.Generator):
+        """(raw image, extra columns) of a random real training row drawn with ``rng``, or None
+        when there is none or it cannot be decoded (the blend then uses the face itself)."""
+        if self._reals is None:
+            self._reals = [k for k, t in enumerate(self.labels()) if t == LABEL_INDEX["real"]]
+        if not self._reals:
+            return None
+        part, i = self.locate(self._reals[int(rng.integers(len(self._reals)))])
+        sample = part.manifest.samples[i]
+        try:
+            return part.load(part.manifest.resolve(sample)), sample.extra
+        except DecodeError:
+            return None
 
     def __len__(self) -> int:
         return int(self.offsets[-1])

@@ -12,6 +12,17 @@ from dfdetect.data.adapters import IMAGE_EXTS
 from dfdetect.modalities.base import MODALITIES, Modality
 
 
+def image_settings(cfg):
+    """The face-deciding options of a :class:`PrepareConfig` as ``ImageSettings``."""
+    from dfdetect.preprocess.images import ImageSettings
+
+    return ImageSettings(
+        detector=cfg.detector, fallback_detector=cfg.fallback_detector, landmarks=cfg.landmarks,
+        detect_size=cfg.detect_size, min_face_size=cfg.min_face_size, crop=cfg.crop,
+        margin=cfg.margin, image_size=cfg.image_size, jpeg_quality=cfg.jpeg_quality,
+        device=cfg.device)
+
+
 @MODALITIES.register("image")
 class ImageModality(Modality):
     """Still images: PIL decoding, albumentations pipelines, JPEG / blur / resize sweep."""
@@ -31,6 +42,37 @@ class ImageModality(Modality):
     @property
     def trains_as(self) -> str:
         return "image"
+
+    def prepare(self, manifest, cfg, out: Path, echo=print):
+        """With ``image_faces`` (the default): each image's face, five landmarks and dense hull
+        go into its row (``preprocess/images.py``; ``crop=true`` also cuts the face out); other
+        rows pass through. Done images are skipped on a re-run."""
+        from dataclasses import replace
+
+        from dfdetect.preprocess.faces import check_detector
+        from dfdetect.preprocess.images import prepare_images, summary
+        from dfdetect.preprocess.landmarks import check_landmarker
+
+        if not getattr(cfg, "image_faces", False):
+            return manifest, out
+        settings = image_settings(cfg)
+        if settings.crop and not cfg.out:
+            from dfdetect.data.manifest import ManifestError
+
+            raise ManifestError("prepare with crop=true needs out=<output folder> for the crops")
+        for det in {settings.detector, settings.fallback_detector} - {"", "none"}:
+            check_detector(det)  # missing package / weights: stop now, with the fix
+        if settings.landmarks not in ("", "none"):
+            check_landmarker(settings.landmarks)
+        mine = replace(manifest, samples=[s for s in manifest.samples if self.owns(s)])
+        run = prepare_images(mine, out.parent, settings, retry_failed=cfg.retry_failed,
+                             echo=echo)
+        echo(summary(run, settings.crop))
+        here = out.parent.resolve()  # crop paths are relative to the output folder
+        done = {s.id: replace(s, path=str(here / s.path)) for s in run.manifest.samples}
+        rows = [done[s.id] if s.id in done else replace(s, path=str(manifest.resolve(s).resolve()))
+                for s in manifest.samples if s.id in done or not self.owns(s)]
+        return replace(manifest, samples=rows), out
 
     def preprocessing(self, data_cfg, model) -> dict:
         from dfdetect.models import preprocessing_of
@@ -87,6 +129,10 @@ class FrameModality(ImageModality):
                        "comes from the videos: re-encode both classes' videos the same way "
                        "(e.g. ffmpeg -i in.mp4 -r 25 -c:v libx264 -crf 23 out.mp4) and prepare "
                        "again, or report results per value")
+
+    def prepare(self, manifest, cfg, out: Path, echo=print):
+        """Crop rows were made by prepare (with their landmarks): nothing to do."""
+        return manifest, out
 
     def shortcut_properties(self, sample, path):
         """The crop's image properties, plus its source video's (``video_*``) when the video

@@ -76,7 +76,7 @@ def _load_marker(path: Path) -> dict | None:
         return None  # absent or unreadable: the video is simply done again
 
 
-def _pending(videos: list[Sample], out_dir: Path, settings: VideoSettings,
+def pending(videos: list[Sample], out_dir: Path, settings: VideoSettings,
              retry_failed: bool) -> tuple[list[Sample], dict[str, dict]]:
     done, todo = {}, []
     fp = settings.fingerprint()
@@ -144,7 +144,7 @@ def prepare_videos(videos: Manifest, out_dir: str | os.PathLike, settings: Video
     out = Path(out_dir)
     k, n = parse_shard(shard)
     mine = shard_videos(videos.samples, (k, n))
-    todo, done = _pending(mine, out, settings, retry_failed)
+    todo, done = pending(mine, out, settings, retry_failed)
     echo(f"Preparing {len(mine)} videos" + (f" (shard {k}/{n} of {len(videos)})" if n > 1 else "")
          + f": {len(done)} already done, {len(todo)} to do, {max(1, workers)} process(es)")
     step = max(1, len(todo) // 20)
@@ -170,7 +170,7 @@ def prepare_videos(videos: Manifest, out_dir: str | os.PathLike, settings: Video
     failures_path = out / (f"shards/failures{suffix}.csv" if n > 1 else "failures.csv")
     write_manifest(crops, manifest_path)
     failed = [r for r in results if r["status"] != "ok"]
-    _write_failures(failures_path, failed, {str(_abs(videos.root, v.path)) for v in mine})
+    write_failures(failures_path, failed, {str(_abs(videos.root, v.path)) for v in mine})
     run = VideoRun(crops, results, len(todo), time.perf_counter() - start, manifest_path,
                    failures_path, (k, n), Counter(r["stage"] for r in failed))
     if mine and len(failed) == len(results):
@@ -179,7 +179,7 @@ def prepare_videos(videos: Manifest, out_dir: str | os.PathLike, settings: Video
     return run
 
 
-def _write_failures(path: Path, failed: list[dict], videos: set[str]) -> None:
+def write_failures(path: Path, failed: list[dict], videos: set[str]) -> None:
     """The run's failure lines, after the lines other steps (audio) wrote about other files."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

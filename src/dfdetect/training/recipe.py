@@ -198,17 +198,15 @@ def _build_model(cfg: TrainConfig):
 def _datamodule(cfg: TrainConfig, manifests: list, extra: list, modality, prep: dict,
                 plan: DevicePlan, failures: FailureLog, echo: Callable):
     from dfdetect.data.datamodule import DetectorDataModule
-    from dfdetect.data.sbi import build_pseudo_fakes, landmarks_of
+    from dfdetect.data.sbi import build_pseudo_fakes, coverage
 
     d = cfg.data
     pseudo = build_pseudo_fakes(d.pseudo_fakes)
     if pseudo is not None:
         reals = [s for m in manifests for s in m.where(split=d.train_split).samples
                  if s.label == "real"]
-        missing = sum(landmarks_of(s.extra) is None for s in reals)
         echo(f"pseudo_fakes={d.pseudo_fakes}: training on {len(reals)} real faces; "
-             + (f"{missing} have no landmarks (lm1_x..lm5_y), their blend masks are ellipses "
-                "inside the face box" if missing else "all have landmarks"))
+             + coverage(reals))
     return DetectorDataModule(
         manifests, prep, modality=modality, batch_size=d.batch_size or plan.batch_size,
         num_workers=plan.num_workers if d.num_workers < 0 else d.num_workers,
