@@ -310,6 +310,7 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
 
     from dfdetect.losses import build_loss
     from dfdetect.modalities import manifest_modality
+    from dfdetect.models import starting_weights
     from dfdetect.preprocess.video import with_crop_settings
     from dfdetect.training.backup import BackupMirror
     from dfdetect.training.loggers import build_loggers
@@ -327,6 +328,7 @@ def train(cfg: TrainConfig, echo=print) -> TrainResult:
     check_classes(cfg, manifests)
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model, model_kwargs = _build_model(cfg)
+    echo(starting_weights(model, cfg.model.pretrained))  # issue 10: which weights a run starts from
     prep = modality.preprocessing(cfg.data, model)
     prep = with_crop_settings(prep, [s for m in manifests for s in m.samples], echo)  # issue 9
     run_dir, resume_from = choose_run_dir(cfg)
