@@ -52,6 +52,7 @@ class Recipe:
     config: str
     overrides: tuple[str, ...] = ()
     real_only: bool = False  # trains on the real photos only (pseudo-fakes make the fakes)
+    fill_budget: bool = False  # no schedule of its own: train until the budget ends
     note: str = ""
 
     def available(self) -> bool:
@@ -64,14 +65,17 @@ BASELINE = Recipe("", ("model.name=timm:resnet18", "model.pretrained=false", "lo
                        "optim.optimizer=adamw", "optim.lr=0.001", "optim.scheduler=none",
                        "data.image_size=128", "data.batch_size=32", "augment.crop_scale=1,1",
                        "augment.hflip_p=0.5", "augment.rotate_p=0", "augment.jitter_p=0",
-                       "augment.jpeg_p=0", "augment.blur_p=0", "augment.downscale_p=0",
-                       "trainer.epochs=1000"),
-                  note="ResNet-18 from scratch, CE, flips")
+                       "augment.jpeg_p=0", "augment.blur_p=0", "augment.downscale_p=0"),
+                  fill_budget=True, note="ResNet-18 from scratch, CE, flips")
 
 RECIPES: dict[str, Recipe] = {
     "baseline": BASELINE,
     "lite0_ft": Recipe("configs/faces_effnet_lite0_ft.yaml",
                        note="EfficientNet-Lite0 ImageNet, fine-tuned"),
+    "lite0_mix": Recipe("configs/faces_effnet_lite0_ft.yaml",
+                        ("data.pseudo_fakes=sbi", "data.pseudo_with_fakes=true",
+                         "data.pseudo_fake_p=0.4"),
+                        note="fine-tune recipe + SBI pseudo-fakes mixed with the labelled fakes"),
     "sbi_lite0": Recipe("configs/sbi_lite0.yaml", real_only=True,
                         note="EfficientNet-Lite0 ImageNet, SBI pseudo-fakes"),
     "sbi_lite0_ellipse": Recipe("configs/faces_effnet_lite0_ft.yaml",
@@ -169,6 +173,9 @@ def train_one(recipe: Recipe, manifest: Path, run_dir: Path, args, log) -> tuple
              "trainer.device=cpu", f"trainer.seed={args.seed}", "logging.loggers=csv",
              "trainer.log_every_n_steps=50", *args.set]
     cfg = load_config(TrainConfig, over)
+    if recipe.fill_budget:
+        cfg.trainer.epochs = 100_000  # max_time ends it
+    _short_epochs(cfg, manifest, args.epoch_batches, scale_epochs=not recipe.fill_budget)
     t0 = time.perf_counter()
     result = train(cfg, echo=log)
     seconds = time.perf_counter() - t0
@@ -181,19 +188,45 @@ def train_one(recipe: Recipe, manifest: Path, run_dir: Path, args, log) -> tuple
     return result.last_ckpt, seconds, epochs
 
 
-def score(ckpt: Path, rows: list, out: Scores) -> None:
+def _short_epochs(cfg, manifest: Path, batches: int, scale_epochs: bool = True) -> None:
+    """Cut epochs to ``batches`` batches (a fresh draw each), so the budget ends close to a
+    saved checkpoint on a slow machine, and scale every epoch-counted option so a recipe keeps
+    its total number of steps and its schedule (the budget may cut it short)."""
+    from dfdetect.data.manifest import read_manifest
+
+    rows = read_manifest(manifest).samples
+    n = sum(s.split == cfg.data.train_split and (s.label == "real" or not cfg.data.pseudo_fakes)
+            for s in rows)
+    full = max(1, n // (cfg.data.batch_size or 32))
+    if batches <= 0 or batches >= full:
+        return
+    k = full / batches
+    t, o = cfg.trainer, cfg.optim
+    if scale_epochs:
+        t.epochs = max(1, round(t.epochs * k))
+    t.limit_train_batches = float(batches)
+    t.limit_val_batches = 2.0  # the bench scores last.ckpt: val picks nothing, keep it cheap
+    o.warmup_epochs, o.step_epochs = o.warmup_epochs * k, o.step_epochs * k
+
+
+def score(ckpt: Path, tests: dict[str, list], out: dict[str, Scores]) -> None:
+    """Score every file of the test sets once (they share the real photos), then file each
+    score under every test set that holds the file."""
     from dfdetect.inference.scorers import build_scorer
 
+    paths = sorted({s.path for rows in tests.values() for s in rows})
     scorer = build_scorer(str(ckpt), device="cpu")
-    preds = scorer.score([s.path for s in rows])
-    for s, p in zip(rows, preds):
-        if p.status != "ok" or p.score is None:
-            out.errors += 1
-            continue
-        out.labels.append(s.target)
-        out.scores.append(float(p.score))
-        out.groups.append(f"{s.group}/{s.source}")
-        out.identities.append(s.group)
+    by_path = dict(zip(paths, scorer.score(paths)))
+    for name, rows in tests.items():
+        for s in rows:
+            p = by_path[s.path]
+            if p.status != "ok" or p.score is None:
+                out[name].errors += 1
+                continue
+            out[name].labels.append(s.target)
+            out[name].scores.append(float(p.score))
+            out[name].groups.append(f"{s.group}/{s.source}")
+            out[name].identities.append(s.group)
 
 
 def summarise(sc: Scores, n_boot: int, seed: int) -> dict:
@@ -248,15 +281,34 @@ def face_rows(wanted: set[str], args, echo, log) -> list[dict]:
                  f"({args.budget_min} min budget)")
             ckpt, secs, epochs = train_one(RECIPES[recipe], manifest, base / "run", args, log)
             echo(f"  {secs:.0f} s, {epochs} epochs -> {ckpt}")
-            for tname, rows in tests.items():
-                held_rows = [s for s in rows if s.group in held]
-                score(ckpt, held_rows, per_test[tname])
-                per_test[tname].seconds += secs
-                per_test[tname].epochs.append(epochs)
+            picked = {t: _subsample([s for s in rows if s.group in held], args.max_test,
+                                    args.seed + k) for t, rows in tests.items()}
+            score(ckpt, picked, per_test)
+            for sc in per_test.values():
+                sc.seconds += secs
+                sc.epochs.append(epochs)
         for tname, sc in per_test.items():
             scores[(recipe, tset, tname)] = summarise(sc, args.bootstrap, args.seed)
+            with (args.cache / "runs" / stamp / "scores.jsonl").open("a") as fh:  # partial runs
+                fh.write(json.dumps({"recipe": recipe, "train": tset, "test": tname,
+                                     **scores[(recipe, tset, tname)]}) + "\n")
+            echo(f"  {recipe} {tset} -> {tname}: AUC {scores[(recipe, tset, tname)]['auc']}")
     return [dict(row=_row_name(tset, tname), recipe=r, train=tset, test=tname, **v)
             for (r, tset, tname), v in scores.items() if _row_name(tset, tname) in wanted]
+
+
+def _subsample(rows: list, n: int, seed: int) -> list:
+    """At most ``n`` rows per class (seeded; 0 keeps all): scoring costs as much as training
+    on a loaded CPU."""
+    if n <= 0:
+        return rows
+    rng = np.random.default_rng(seed)
+    out = []
+    for label in ("real", "fake"):
+        cls = [s for s in rows if s.label == label]
+        keep = sorted(rng.choice(len(cls), size=min(n, len(cls)), replace=False))
+        out += [cls[i] for i in keep]
+    return out
 
 
 def _row_name(train: str, test: str) -> str:
@@ -292,8 +344,7 @@ def speech_rows(args, echo, log) -> list[dict]:
     echo(f"train lcnn_lfcc on speech_vocoded ({args.budget_min} min budget)")
     ckpt, secs, epochs = train_one(recipe, path, base / "run", args, log)
     sc = Scores(seconds=secs, epochs=[epochs])
-    test = [s for s in rows if s.split == "test"]
-    score(ckpt, test, sc)
+    score(ckpt, {"test": [s for s in rows if s.split == "test"]}, {"test": sc})
     sc.identities = ["all"] * len(sc.labels)
     out = summarise(sc, args.bootstrap, args.seed)
     return [dict(row="speech", recipe="lcnn_lfcc", train="speech_vocoded",
@@ -326,12 +377,16 @@ def markdown(rows: list[dict], meta: dict) -> str:
 def parse(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", default=",".join(ROWS), help=f"rows, comma separated: {ROWS}")
-    p.add_argument("--recipes", default="baseline,lite0_ft,sbi_lite0,sbi_lite0_ellipse",
+    p.add_argument("--recipes", default="baseline,lite0_ft,lite0_mix,sbi_lite0,sbi_lite0_ellipse",
                    help=f"recipes, comma separated: {list(RECIPES)}")
     p.add_argument("--budget-min", type=int, default=10, help="wall-clock minutes per training")
+    p.add_argument("--epoch-batches", type=int, default=8, help="batches per (short) epoch; "
+                   "epoch-counted options are scaled to keep each recipe's steps; 0: full epochs")
     p.add_argument("--folds", type=int, default=2, help="identity folds (4 = leave one out)")
     p.add_argument("--set", action="append", default=[], help="override for every face "
                    "training, e.g. --set data.image_size=96")
+    p.add_argument("--max-test", type=int, default=0, help="score at most this many rows per "
+                   "class, test set and fold (0: all)")
     p.add_argument("--bootstrap", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "dfdetect-quality",

@@ -138,7 +138,7 @@ def check_classes(cfg: TrainConfig, manifests: list) -> None:
     """Training needs both classes in its train split (real only is fine with pseudo_fakes,
     which makes the fakes) and in its val split (every selection metric compares the two)."""
     d = cfg.data
-    need = {d.train_split: not d.pseudo_fakes.strip(), d.val_split: True}
+    need = {d.train_split: not d.pseudo_fakes.strip() or d.pseudo_with_fakes, d.val_split: True}
     for split, both in need.items():
         labels = {s.label for m in manifests for s in m.samples if s.split == split}
         if both and len(labels) < 2:
@@ -192,10 +192,11 @@ def _datamodule(cfg: TrainConfig, manifests: list, extra: list, modality, prep: 
     d = cfg.data
     pseudo = build_pseudo_fakes(d.pseudo_fakes)
     if pseudo is not None:
-        reals = [s for m in manifests for s in m.where(split=d.train_split).samples
-                 if s.label == "real"]
+        rows = [s for m in manifests for s in m.where(split=d.train_split).samples]
+        reals = [s for s in rows if s.label == "real"]
         missing = sum(landmarks_of(s.extra) is None for s in reals)
-        echo(f"pseudo_fakes={d.pseudo_fakes}: training on {len(reals)} real faces; "
+        fakes = (f" and {len(rows) - len(reals)} labelled fakes" if d.pseudo_with_fakes else "")
+        echo(f"pseudo_fakes={d.pseudo_fakes}: training on {len(reals)} real faces{fakes}; "
              + (f"{missing} have no landmarks (lm1_x..lm5_y), their blend masks are ellipses "
                 "inside the face box" if missing else "all have landmarks"))
     return DetectorDataModule(
@@ -204,7 +205,8 @@ def _datamodule(cfg: TrainConfig, manifests: list, extra: list, modality, prep: 
         train_split=d.train_split, val_split=d.val_split,
         augment=cfg.augment if d.augment else False, failures=failures,
         pin_memory=plan.accelerator == "cuda", extra_val=extra, sampling=d.sampling,
-        seed=cfg.trainer.seed, pseudo=pseudo, pseudo_fake_p=d.pseudo_fake_p)
+        seed=cfg.trainer.seed, pseudo=pseudo, pseudo_fake_p=d.pseudo_fake_p,
+        pseudo_with_fakes=d.pseudo_with_fakes)
 
 
 def _callbacks(cfg: TrainConfig, plan: DevicePlan, run_dir: Path, dm, describe, mirror,
