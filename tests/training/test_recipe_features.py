@@ -107,11 +107,6 @@ def test_log_names_the_starting_weights_and_sbi_keeps_labelled_fakes(demo_faces,
     fakes = sum(s.label == "fake" for s in read_manifest(demo_faces).samples if s.split == "train")
     assert any(f"and {fakes} labelled fakes" in x for x in lines) and fakes > 0
     assert result.last_ckpt.is_file()
-    lines.clear()  # without pseudo_with_fakes the labelled fakes are left out
-    cfg.data.pseudo_with_fakes, cfg.model.pretrained, cfg.name = False, "false", "r"
-    train(cfg, echo=lines.append)
-    assert "Weights: random initialisation (pretrained=false)" in lines
-    assert not any("labelled fakes" in x for x in lines)
 
 
 def _version() -> str:
