@@ -312,6 +312,8 @@ def _subsample(rows: list, n: int, seed: int) -> list:
 
 
 def _row_name(train: str, test: str) -> str:
+    if train.startswith("speech"):
+        return "speech"
     if train == "real":
         return "faces_real_only"
     return "faces_in_domain" if train == test else "faces_cross"
@@ -395,6 +397,8 @@ def parse(argv=None) -> argparse.Namespace:
                    "(faces_flux, speech_vocoded)")
     p.add_argument("--out", default="", help="write <out>.json and <out>.md")
     p.add_argument("--note", default="", help="free text for the table header (e.g. load)")
+    p.add_argument("--table-from", type=Path, default=None, help="only print the table of an "
+                   "earlier (possibly interrupted) run: its <cache>/runs/<stamp>/scores.jsonl")
     args = p.parse_args(argv)
     args.only = [r.strip() for r in args.only.split(",") if r.strip()]
     args.recipes = [r.strip() for r in args.recipes.split(",") if r.strip()]
@@ -415,9 +419,14 @@ def main(argv=None) -> int:
     echo = lambda msg: (print(msg, flush=True), log(msg))  # noqa: E731
     echo(f"training logs: {log_path}")
     wanted = set(args.only)
-    rows = face_rows(wanted, args, echo, log) if wanted & set(ROWS[:3]) else []
-    if "speech" in wanted:
-        rows += speech_rows(args, echo, log)
+    if args.table_from:
+        rows = [json.loads(x) for x in args.table_from.read_text().splitlines() if x.strip()]
+        rows = [dict(row=_row_name(r["train"], r["test"]), **r) for r in rows]
+        rows = [r for r in rows if r["row"] in wanted]
+    else:
+        rows = face_rows(wanted, args, echo, log) if wanted & set(ROWS[:3]) else []
+        if "speech" in wanted:
+            rows += speech_rows(args, echo, log)
     meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.processor() or platform.machine()}, "
                        f"{__import__('os').cpu_count()} CPU cores", "budget_min": args.budget_min,
