@@ -169,7 +169,7 @@ def train_one(recipe: Recipe, manifest: Path, run_dir: Path, args, log) -> tuple
 
     over = ([f"config={ROOT / recipe.config}"] if recipe.config else []) + list(recipe.overrides)
     over += [f"data.manifest={manifest}", f"out_dir={run_dir.parent}", f"name={run_dir.name}",
-             f"trainer.max_time={args.budget_min // 60:02d}:{args.budget_min % 60:02d}:00", "trainer.progress=false",
+             f"trainer.max_time={_hms(args.budget_min * 60)}", "trainer.progress=false",
              "trainer.device=cpu", f"trainer.seed={args.seed}", "logging.loggers=csv",
              "trainer.log_every_n_steps=50", *args.set]
     cfg = load_config(TrainConfig, over)
@@ -188,6 +188,11 @@ def train_one(recipe: Recipe, manifest: Path, run_dir: Path, args, log) -> tuple
     return result.last_ckpt, seconds, epochs
 
 
+def _hms(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
 def _short_epochs(cfg, manifest: Path, batches: int, scale_epochs: bool = True) -> None:
     """Cut epochs to ``batches`` batches (a fresh draw each), so the budget ends close to a
     saved checkpoint on a slow machine, and scale every epoch-counted option so a recipe keeps
@@ -195,7 +200,8 @@ def _short_epochs(cfg, manifest: Path, batches: int, scale_epochs: bool = True) 
     from dfdetect.data.manifest import read_manifest
 
     rows = read_manifest(manifest).samples
-    n = sum(s.split == cfg.data.train_split and (s.label == "real" or not cfg.data.pseudo_fakes)
+    reals_only = bool(cfg.data.pseudo_fakes) and not cfg.data.pseudo_with_fakes
+    n = sum(s.split == cfg.data.train_split and (s.label == "real" or not reals_only)
             for s in rows)
     full = max(1, n // (cfg.data.batch_size or 32))
     if batches <= 0 or batches >= full:
@@ -336,7 +342,8 @@ def speech_rows(args, echo, log) -> list[dict]:
     from dfdetect.data.load import open_dataset
     from dfdetect.data.manifest import Manifest, write_manifest
 
-    m = open_dataset(str(speech), split_ratio="0.7,0.15,0.15", seed=args.seed)
+    m = open_dataset(str(speech), real_label="bonafide", fake_label="spoof",
+                     split_ratio="0.7,0.15,0.15", seed=args.seed)  # groups: utterances
     base = args.cache / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S") / "speech_lcnn"
     rows = [replace(s, path=str(m.resolve(s).resolve())) for s in m.samples]
     path = base / "manifest.csv"
@@ -381,7 +388,7 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--only", default=",".join(ROWS), help=f"rows, comma separated: {ROWS}")
     p.add_argument("--recipes", default="baseline,lite0_ft,lite0_mix,sbi_lite0,sbi_lite0_ellipse",
                    help=f"recipes, comma separated: {list(RECIPES)}")
-    p.add_argument("--budget-min", type=int, default=10, help="wall-clock minutes per training")
+    p.add_argument("--budget-min", type=float, default=10, help="wall-clock minutes per training")
     p.add_argument("--epoch-batches", type=int, default=8, help="batches per (short) epoch; "
                    "epoch-counted options are scaled to keep each recipe's steps; 0: full epochs")
     p.add_argument("--folds", type=int, default=2, help="identity folds (4 = leave one out)")
