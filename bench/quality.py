@@ -370,10 +370,11 @@ def _ci(v, ci) -> str:
 
 
 def markdown(rows: list[dict], meta: dict) -> str:
-    lines = [f"Measured {meta['date']} on {meta['machine']}; {meta['budget_min']} min wall-clock "
-             f"budget per training, {meta['folds']} identity folds; {meta['note']}", "",
+    lines = [f"Measured {meta['date']} on {meta['machine']}; {meta['budget_min']:g} min wall-clock "
+             f"budget per training, {meta['folds']} identity folds, epochs of "
+             f"{meta.get('epoch_batches', 0) or 'all'} batches; {meta['note']}", "",
              "| row | recipe | train → test | AUC [95 % CI] | EER [95 % CI] | AUC per identity "
-             "| train s (all folds) | epochs |", "|---|---|---|---|---|---|---|---|"]
+             "| train s (all folds) | epochs per fold |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ids = " ".join(f"{k} {v:.2f}" if v is not None else f"{k} n/a"
                        for k, v in r["per_identity_auc"].items())
@@ -437,7 +438,8 @@ def main(argv=None) -> int:
     meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.processor() or platform.machine()}, "
                        f"{__import__('os').cpu_count()} CPU cores", "budget_min": args.budget_min,
-            "folds": args.folds, "note": args.note, "argv": sys.argv[1:]}
+            "folds": args.folds, "epoch_batches": args.epoch_batches, "note": args.note,
+            "argv": sys.argv[1:]}
     table = markdown(rows, meta)
     print("\n" + table)
     if args.out:
