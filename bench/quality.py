@@ -94,7 +94,7 @@ class FaceSets:
     identities: list[str]
 
 
-def face_sets(data: Path, cache: Path, seed: int, echo) -> FaceSets | None:
+def face_sets(data: Path, cache: Path, seed: int, n_folds: int, echo) -> FaceSets | None:
     from dfdetect.data.load import open_dataset
     from dfdetect.demo.swaps import build_swap_set
 
@@ -102,18 +102,22 @@ def face_sets(data: Path, cache: Path, seed: int, echo) -> FaceSets | None:
     if not labels.is_file():
         return None
     flux = open_dataset(str(labels), keep_unsplit=True)
-    swap_dir = cache / f"swaps_seed{seed}"
+    ids = sorted({s.group for s in flux.samples})
+    # donors from the same fold: a held-out identity's swaps carry no trained-on face (with one
+    # identity per fold that is impossible: any other identity donates)
+    donors = {g: [h for h in fold if h != g] or [h for h in ids if h != g]
+              for fold in folds(ids, n_folds) for g in fold}
+    swap_dir = cache / f"swaps_seed{seed}_folds{n_folds}"
     manifest = swap_dir / "manifest.csv"
     if not manifest.is_file():
         echo(f"building the face-swap set from faces_flux's real photos -> {swap_dir}")
         t0 = time.perf_counter()
-        build_swap_set(labels, swap_dir, seed=seed)
+        build_swap_set(labels, swap_dir, seed=seed, donors=donors)
         echo(f"  {time.perf_counter() - t0:.0f} s")
     swap = open_dataset(str(manifest), keep_unsplit=True)
     for m in (flux, swap):  # absolute paths: the fold manifests live elsewhere
         for s in m.samples:
             s.path = str(m.resolve(s).resolve())
-    ids = sorted({s.group for s in flux.samples})
     return FaceSets(flux.samples, swap.samples, ids)
 
 
@@ -256,7 +260,7 @@ def summarise(sc: Scores, n_boot: int, seed: int) -> dict:
 
 # ----------------------------------------------------------------------------- face rows
 def face_rows(wanted: set[str], args, echo, log) -> list[dict]:
-    sets = face_sets(args.data, args.cache, args.seed, echo)
+    sets = face_sets(args.data, args.cache, args.seed, args.folds, echo)
     if sets is None:
         echo(f"skipping the face rows: {args.data / 'faces_flux' / 'labels.csv'} is absent")
         return []

@@ -97,3 +97,15 @@ def test_one_identity_cannot_be_swapped(reals: Path, tmp_path: Path):
         (tmp_path / name).write_bytes((reals.parent / name).read_bytes())
     with pytest.raises(ManifestError, match="at least two groups"):
         build_swap_set(one, tmp_path / "out", seed=0)
+
+
+def test_donors_limit_whose_face_is_blended_in(reals: Path, tmp_path: Path):
+    """A swap of astronaut with donors limited to astronaut itself is refused; limiting to the
+    other group gives the same files as the default (the only other group)."""
+    with pytest.raises(ManifestError, match="no donor group for 'astronaut'"):
+        build_swap_set(reals, tmp_path / "x", seed=1, donors={"astronaut": ["astronaut"]})
+    a = build_swap_set(reals, tmp_path / "a", seed=1).parent / "images"
+    b = build_swap_set(reals, tmp_path / "b", seed=1, donors={"astronaut": ["grace_hopper"],
+                                                              "grace_hopper": ["astronaut"]})
+    names = sorted(p.name for p in a.iterdir())
+    assert all((a / n).read_bytes() == (b.parent / "images" / n).read_bytes() for n in names)

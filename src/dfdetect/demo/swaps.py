@@ -78,13 +78,17 @@ def _write(path: Path, rgb: np.ndarray) -> None:
     atomic_write(path, lambda fh: fh.write(buf.tobytes()))
 
 
-def build_swap_set(real_manifest: str | Path, out_dir: str | Path, seed: int = 0) -> Path:
+def build_swap_set(real_manifest: str | Path, out_dir: str | Path, seed: int = 0,
+                   donors: dict[str, list[str]] | None = None) -> Path:
     """Write one face-swap fake per real row of ``real_manifest`` (a dfdetect manifest or a
     labels CSV) into ``out_dir/images`` and ``out_dir/manifest.csv`` (the real rows, their files
     left where they are, plus the swaps; ``group``/``source`` copied from the real photo, which
     keeps a real photo and its swap on the same side of any group split). The donor of each swap
     is a real photo of another group, drawn with ``seed``; the same inputs and seed give the same
-    files. Returns the manifest path.
+    files. ``donors`` limits the donor groups of each group (``{"a": ["b"], "b": ["a"]}``): with
+    identities held out for testing, donors from the held-out identities only keep the faces a
+    model was trained on out of the test swaps (otherwise "a face I saw in training" reads as
+    real). Returns the manifest path.
     """
     from dfdetect.data.load import open_dataset
     from dfdetect.data.manifest import Manifest, ManifestError, Sample, write_manifest
@@ -110,7 +114,10 @@ def build_swap_set(real_manifest: str | Path, out_dir: str | Path, seed: int = 0
     by_group = {g: [s for s in reals if s.group == g] for g in groups}
     rows: list[Sample] = []
     for s in reals:
-        others = [g for g in groups if g != s.group]
+        others = [g for g in (donors or {}).get(s.group, groups) if g != s.group and g in by_group]
+        if not others:
+            raise ManifestError(f"{real_manifest}: no donor group for '{s.group}' "
+                                f"(donors={donors})")
         donor_group = others[int(rng.integers(len(others)))]
         donor = by_group[donor_group][int(rng.integers(len(by_group[donor_group])))]
         stem = Path(s.path).stem
