@@ -275,6 +275,7 @@ def face_rows(wanted: set[str], args, echo, log) -> list[dict]:
         trainings += [(r, "swap") for r in recipes if not RECIPES[r].real_only]
     if "faces_real_only" in wanted:
         trainings += [(r, "real") for r in recipes if RECIPES[r].real_only]
+    trainings = [t for t in trainings if t[1] in args.train_on]
     reals = [s for s in sets.flux if s.label == "real"]
     train_data = {"flux": sets.flux, "swap": sets.swap, "real": reals}
     tests = {"flux": [s for s in sets.flux], "swap": [s for s in sets.swap if s.label == "fake"]
@@ -393,6 +394,8 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--only", default=",".join(ROWS), help=f"rows, comma separated: {ROWS}")
     p.add_argument("--recipes", default="baseline,lite0_ft,lite0_mix,sbi_lite0,sbi_lite0_ellipse",
                    help=f"recipes, comma separated: {list(RECIPES)}")
+    p.add_argument("--train-on", default="flux,swap,real", help="face training sets to run, "
+                   "comma separated: flux (diffusion fakes), swap, real (real-only recipes)")
     p.add_argument("--budget-min", type=float, default=10, help="wall-clock minutes per training")
     p.add_argument("--epoch-batches", type=int, default=8, help="batches per (short) epoch; "
                    "epoch-counted options are scaled to keep each recipe's steps; 0: full epochs")
@@ -414,6 +417,7 @@ def parse(argv=None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.only = [r.strip() for r in args.only.split(",") if r.strip()]
     args.recipes = [r.strip() for r in args.recipes.split(",") if r.strip()]
+    args.train_on = [t.strip() for t in args.train_on.split(",") if t.strip()]
     bad = [r for r in args.only if r not in ROWS] + [r for r in args.recipes if r not in RECIPES]
     if bad:
         p.error(f"unknown row or recipe: {', '.join(bad)}")
