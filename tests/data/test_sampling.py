@@ -104,3 +104,11 @@ def test_draw_dataset_is_reproducible_per_draw_and_makes_pseudo_fakes() -> None:
     assert a["target"] == 1 and a["index"] == 2  # pseudo_p=1: every draw is a pseudo-fake
     plain = DrawDataset(parts)
     assert plain[(0, 1)]["target"] == 0 and plain[(1, 1)]["target"] == 1
+
+
+def test_pseudo_fakes_are_made_from_reals_only_when_labelled_fakes_are_kept() -> None:
+    parts = [_Part(["real", "fake"]).ds]
+    ds = DrawDataset(parts, pseudo=lambda img, extra, rng: img // 2, pseudo_p=1.0)
+    real, fake = ds[(0, 5)], ds[(1, 5)]
+    assert real["target"] == 1 and float(real["input"].mean()) < 60  # halved: a pseudo-fake
+    assert fake["target"] == 1 and float(fake["input"].mean()) > 90  # the labelled fake as is

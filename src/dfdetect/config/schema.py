@@ -60,6 +60,9 @@ class DataConfig:
                             "copy; sbi+parts: half each", "sbi+parts")
     pseudo_fake_p: float = opt(0.5, "with pseudo_fakes: chance that a drawn real face is "
                                "turned into a pseudo-fake", min=0, max=1)
+    pseudo_with_fakes: bool = opt(False, "with pseudo_fakes: train on the manifest's labelled "
+                                  "fakes too (pseudo-fakes are made from the real faces only); "
+                                  "false trains on the real faces alone")
     real_label: str = opt("real", "folder / label name of the authentic class", "bonafide")
     fake_label: str = opt("fake", "folder / label name of the manipulated class", "spoof")
     split_ratio: str = opt("0.7,0.15,0.15",

@@ -62,7 +62,7 @@ class DetectorDataModule(L.LightningDataModule):
                  val_split: str = "val", augment=True, failures: FailureLog | None = None,
                  pin_memory: bool = False, extra_val: list[tuple[str, Manifest]] = (),
                  sampling: str = "shuffle", seed: int = 0, pseudo=None,
-                 pseudo_fake_p: float = 0.5) -> None:
+                 pseudo_fake_p: float = 0.5, pseudo_with_fakes: bool = False) -> None:
         super().__init__()
         manifests = manifest if isinstance(manifest, list) else [manifest]
         self.manifest = manifests[0]
@@ -84,7 +84,8 @@ class DetectorDataModule(L.LightningDataModule):
                                     f"rows; counts per split: {m.counts()}")
             return MediaDataset(rows, load, tf, self.failures, stage)
 
-        parts = [part(m, train_split, train_tf, "train", pseudo is not None) for m in manifests]
+        reals_only = pseudo is not None and not pseudo_with_fakes
+        parts = [part(m, train_split, train_tf, "train", reals_only) for m in manifests]
         self.train_set = DrawDataset(parts, pseudo, pseudo_fake_p)
         self.train_sampler = EpochSampler(self.train_set.labels(), self.train_set.sources(),
                                           sampling, seed)

@@ -117,7 +117,8 @@ class DrawDataset(MediaDataset):
     """Training rows of one or more manifests, fetched by ``(row, seed)`` draws.
 
     ``pseudo`` (e.g. :class:`dfdetect.data.sbi.SelfBlend`) turns a drawn real face into a fake
-    with probability ``pseudo_p``; the draw's seed decides, so reruns make the same fakes.
+    with probability ``pseudo_p`` (labelled fakes stay as they are); the draw's seed decides,
+    so reruns make the same fakes.
     """
 
     def __init__(self, parts: list[MediaDataset], pseudo: Callable | None = None,
@@ -171,7 +172,7 @@ class DrawDataset(MediaDataset):
             return None
         target = LABEL_INDEX.get(sample.label, -1)
         rng = np.random.default_rng(seed)
-        if self.pseudo is not None and rng.random() < self.pseudo_p:
+        if self.pseudo is not None and target == 0 and rng.random() < self.pseudo_p:
             raw, target = self.pseudo(raw, sample.extra, rng), 1
         if seed is None:
             return {"input": part.transform(raw), "target": target, "index": int(row)}

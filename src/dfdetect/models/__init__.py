@@ -104,6 +104,28 @@ def preprocessing_of(model: nn.Module) -> dict:
             "std": [float(x) for x in cfg.get("std", (0.229, 0.224, 0.225))]}
 
 
+def starting_weights(model: nn.Module, pretrained: str) -> str:
+    """One line for the train log: which weights the run starts from (an offline source's
+    name, package, version and file SHA-256 prefix; the hub; a local file; or random)."""
+    origin = weights_of(model)
+    if origin:
+        return (f"Weights: {origin['source']} from package {origin['package']} "
+                f"{origin['version']} ({origin['file'].rsplit('/', 1)[-1]}, sha256 "
+                f"{origin['sha256'][:12]}, {origin['licence']})")
+    flag = pretrained.strip()
+    if flag.lower() in ("", "false", "no", "0"):
+        return "Weights: random initialisation (pretrained=false)"
+    if flag.lower() in ("true", "yes", "1"):
+        return "Weights: timm hub (pretrained=true)"
+    from pathlib import Path
+
+    from dfdetect.models.weights import sha256
+
+    path = Path(flag).expanduser()
+    digest = f", sha256 {sha256(path)[:12]}" if path.is_file() else ""
+    return f"Weights: local file {flag}{digest}"
+
+
 def weights_of(model: nn.Module) -> dict:
     """Where the model's starting weights came from (an offline source's package, version and
     file hash), or ``{}`` when it was not built from one; composite models are searched."""

@@ -149,7 +149,7 @@ def check_classes(cfg: TrainConfig, manifests: list) -> None:
     """Training needs both classes in its train split (real only is fine with pseudo_fakes,
     which makes the fakes) and in its val split (every selection metric compares the two)."""
     d = cfg.data
-    need = {d.train_split: not d.pseudo_fakes.strip(), d.val_split: True}
+    need = {d.train_split: not d.pseudo_fakes.strip() or d.pseudo_with_fakes, d.val_split: True}
     for split, both in need.items():
         labels = {s.label for m in manifests for s in m.samples if s.split == split}
         if both and len(labels) < 2:
@@ -203,9 +203,10 @@ def _datamodule(cfg: TrainConfig, manifests: list, extra: list, modality, prep: 
     d = cfg.data
     pseudo = build_pseudo_fakes(d.pseudo_fakes)
     if pseudo is not None:
-        reals = [s for m in manifests for s in m.where(split=d.train_split).samples
-                 if s.label == "real"]
-        echo(f"pseudo_fakes={d.pseudo_fakes}: training on {len(reals)} real faces; "
+        rows = [s for m in manifests for s in m.where(split=d.train_split).samples]
+        reals = [s for s in rows if s.label == "real"]
+        fakes = (f" and {len(rows) - len(reals)} labelled fakes" if d.pseudo_with_fakes else "")
+        echo(f"pseudo_fakes={d.pseudo_fakes}: training on {len(reals)} real faces{fakes}; "
              + coverage(reals))
     return DetectorDataModule(
         manifests, prep, modality=modality, batch_size=d.batch_size or plan.batch_size,
@@ -213,7 +214,8 @@ def _datamodule(cfg: TrainConfig, manifests: list, extra: list, modality, prep: 
         train_split=d.train_split, val_split=d.val_split,
         augment=cfg.augment if d.augment else False, failures=failures,
         pin_memory=plan.accelerator == "cuda", extra_val=extra, sampling=d.sampling,
-        seed=cfg.trainer.seed, pseudo=pseudo, pseudo_fake_p=d.pseudo_fake_p)
+        seed=cfg.trainer.seed, pseudo=pseudo, pseudo_fake_p=d.pseudo_fake_p,
+        pseudo_with_fakes=d.pseudo_with_fakes)
 
 
 def _callbacks(cfg: TrainConfig, plan: DevicePlan, run_dir: Path, dm, describe, mirror,
@@ -380,6 +382,7 @@ def _train(cfg: TrainConfig, echo: Callable, runlog) -> TrainResult:
 
     from dfdetect.losses import build_loss
     from dfdetect.modalities import manifest_modality
+    from dfdetect.models import starting_weights
     from dfdetect.preprocess.video import with_crop_settings
     from dfdetect.training.backup import BackupMirror, restore_from_backup
     from dfdetect.training.lifecycle import explain_stop, finished_reason, summarise
@@ -397,6 +400,7 @@ def _train(cfg: TrainConfig, echo: Callable, runlog) -> TrainResult:
     check_classes(cfg, manifests)
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model, model_kwargs = _build_model(cfg)
+    echo(starting_weights(model, cfg.model.pretrained))  # issue 10: which weights a run starts from
     prep = modality.preprocessing(cfg.data, model)
     prep = with_crop_settings(prep, [s for m in manifests for s in m.samples], echo)  # issue 9
     run_dir, resume_from = choose_run_dir(cfg)
