@@ -79,12 +79,16 @@ def _quiet_stderr():
     complaint at import and TFLite / absl notices when the graph starts, which would otherwise
     land between a command's own lines (errors are still raised as exceptions)."""
     sys.stderr.flush()
-    saved = os.dup(2)
+    saved, hook = os.dup(2), sys.excepthook
+    # PyErr_Print (the bindings' import complaint) goes through sys.excepthook first; in a
+    # Jupyter kernel that hook turns it into an error output, so it is swapped out too
+    sys.excepthook = lambda *_: None
     try:
         with open(os.devnull, "wb") as null, contextlib.redirect_stderr(io.StringIO()):
             os.dup2(null.fileno(), 2)  # C++ logging
             yield  # (and Python-level prints of the bindings, e.g. PyErr_Print)
     finally:
+        sys.excepthook = hook
         os.dup2(saved, 2)
         os.close(saved)
 
