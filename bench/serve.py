@@ -32,14 +32,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _checkpoint(folder: Path, model_name: str, size: int) -> Path:
-    from dfdetect.checkpoint import make_checkpoint, save_checkpoint
-    from dfdetect.models import build_model, preprocessing_of
+    from predict import _checkpoint as untrained  # bench/predict.py: the same untrained model
 
-    net = build_model(model_name, pretrained="false", num_classes=2).eval()
-    pre = {"modality": "image", "image_size": size, **preprocessing_of(net)}
-    ckpt = make_checkpoint(net, model_name=model_name, model_kwargs={"num_classes": 2},
-                           preprocessing=pre, config={})
-    return save_checkpoint(ckpt, folder / "bench.ckpt")
+    return untrained(folder, model_name, size)
 
 
 def _files(folder: Path, n: int, video: bool) -> list[Path]:

@@ -95,22 +95,18 @@ def test_missing_face_detector_weights_exit_2(monkeypatch, capsys):
     assert "pnet.pt missing" in out
 
 
-def test_missing_serve_extra_is_a_warning_naming_the_extra(monkeypatch, capsys):
-    _without(monkeypatch, "fastapi")
+@pytest.mark.parametrize("module, row, column, fix", [
+    ("fastapi", "serve fastapi", 2, "-> pip install 'dfdetect[serve]'"),
+    ("onnxruntime", "onnxruntime", 1, "-> pip install onnxruntime"),
+])
+def test_missing_optional_component_is_a_warning_and_exits_0(monkeypatch, capsys, module, row,
+                                                             column, fix):
+    _without(monkeypatch, module)
     assert main(["env"]) == 0
     out = capsys.readouterr().out
-    line = next(line for line in out.splitlines() if line.startswith("serve fastapi"))
-    assert line.split()[2] == "warn"
-    assert "-> pip install 'dfdetect[serve]'" in out
-
-
-def test_missing_optional_component_is_a_warning_and_exits_0(monkeypatch, capsys):
-    _without(monkeypatch, "onnxruntime")
-    assert main(["env"]) == 0
-    out = capsys.readouterr().out
-    line = next(line for line in out.splitlines() if line.startswith("onnxruntime"))
-    assert line.split()[1] == "warn"
-    assert "-> pip install onnxruntime" in out
+    line = next(line for line in out.splitlines() if line.startswith(row))
+    assert line.split()[column] == "warn"
+    assert fix in out
 
 
 def test_low_disk_warns(monkeypatch, tmp_path):

@@ -253,16 +253,19 @@ def _face_swap(target: np.ndarray, box: tuple[float, float, float], target_id: _
     return w * donor + (1.0 - w) * target
 
 
-def _write_jpeg(path: Path, rgb: np.ndarray) -> None:
-    """Round, encode (same quality for every image) and write an RGB float image."""
+def _write_jpeg(path: Path, rgb: np.ndarray, quality: int = JPEG_QUALITY) -> None:
+    """Round, encode (same quality for every image of a set) and move an RGB float image into
+    place atomically (a killed run leaves no half file)."""
     import cv2
+
+    from dfdetect.io import atomic_write
 
     u8 = np.clip(np.round(rgb), 0, 255).astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(u8, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+                           [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError(f"JPEG encoding failed for {path}")
-    path.write_bytes(buf.tobytes())
+    atomic_write(path, lambda fh: fh.write(buf.tobytes()))
 
 
 def _row(label: str, stem: str, ident: _Identity) -> dict[str, str]:

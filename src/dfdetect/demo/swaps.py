@@ -65,17 +65,9 @@ def _identity(group: str, source: str, rgb: np.ndarray, box: tuple[float, float,
 
 
 def _write(path: Path, rgb: np.ndarray) -> None:
-    """Encode as JPEG and move into place atomically (a killed run leaves no half file)."""
-    import cv2
+    from dfdetect.demo.faces import _write_jpeg
 
-    from dfdetect.io import atomic_write
-
-    u8 = np.clip(np.round(rgb), 0, 255).astype(np.uint8)
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(u8, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, SWAP_JPEG_QUALITY])
-    if not ok:
-        raise RuntimeError(f"JPEG encoding failed for {path}")
-    atomic_write(path, lambda fh: fh.write(buf.tobytes()))
+    _write_jpeg(path, rgb, SWAP_JPEG_QUALITY)
 
 
 def build_swap_set(real_manifest: str | Path, out_dir: str | Path, seed: int = 0,
