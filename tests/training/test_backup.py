@@ -27,6 +27,21 @@ def test_mirrors_checkpoints_and_logs_but_not_temp_files(tmp_path: Path) -> None
     assert mirror.mirror_once() == 0  # unchanged files are not copied again
 
 
+def test_a_same_size_rewrite_within_the_same_second_is_copied(tmp_path: Path) -> None:
+    """The next epoch's last.ckpt often has the same size and lands in the same second."""
+    import os
+
+    src, dst = _run_dir(tmp_path), tmp_path / "drive" / "run"
+    mirror = BackupMirror(src, dst)
+    assert mirror.mirror_once() == 2
+    first = (src / "last.ckpt").stat().st_mtime_ns
+    (src / "last.ckpt").write_bytes(b"WEIGHTS")  # same size, new content
+    second = first - first % 1_000_000_000 + (first + 1000) % 1_000_000_000  # same second
+    os.utime(src / "last.ckpt", ns=(second, second))
+    assert mirror.mirror_once() == 1
+    assert (dst / "last.ckpt").read_bytes() == b"WEIGHTS"
+
+
 def test_request_does_not_wait_for_the_copy(tmp_path: Path) -> None:
     src, dst = _run_dir(tmp_path), tmp_path / "drive"
     release, started = threading.Event(), threading.Event()

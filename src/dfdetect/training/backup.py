@@ -81,7 +81,9 @@ class BackupMirror:
                 st = path.stat()
                 if target.is_file():
                     tt = target.stat()
-                    if tt.st_size == st.st_size and int(tt.st_mtime) == int(st.st_mtime):
+                    # copy2 keeps the nanoseconds: a file rewritten within the same second
+                    # with the same size (the next epoch's last.ckpt) is still copied
+                    if tt.st_size == st.st_size and tt.st_mtime_ns == st.st_mtime_ns:
                         continue
                 self.copy(path, target)
                 copied += 1
