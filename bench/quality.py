@@ -94,14 +94,25 @@ class FaceSets:
     identities: list[str]
 
 
-def face_sets(data: Path, cache: Path, seed: int, n_folds: int, echo) -> FaceSets | None:
+def face_sets(data: Path, cache: Path, seed: int, n_folds: int, echo,
+              landmarks: bool = True) -> FaceSets | None:
     from dfdetect.data.load import open_dataset
     from dfdetect.demo.swaps import build_swap_set
 
     labels = data / "faces_flux" / "labels.csv"
     if not labels.is_file():
         return None
-    flux = open_dataset(str(labels), keep_unsplit=True)
+    flux_manifest = labels
+    if landmarks:  # image prepare: face box, five points, dense hull (what SBI blends inside)
+        from dfdetect.cli.main import main as dfdetect
+
+        flux_manifest = cache / "faces_flux_prepared" / "manifest.csv"
+        if not flux_manifest.is_file():
+            echo(f"preparing faces_flux (faces and landmarks) -> {flux_manifest}")
+            if dfdetect(["prepare", "data=labels_csv", f"root={labels}",
+                         f"out={flux_manifest}"]) != 0:
+                raise SystemExit(f"prepare of {labels} failed (see the lines above)")
+    flux = open_dataset(str(flux_manifest), keep_unsplit=True)
     ids = sorted({s.group for s in flux.samples})
     # donors from the same fold: a held-out identity's swaps carry no trained-on face (with one
     # identity per fold that is impossible: any other identity donates)
@@ -260,7 +271,7 @@ def summarise(sc: Scores, n_boot: int, seed: int) -> dict:
 
 # ----------------------------------------------------------------------------- face rows
 def face_rows(wanted: set[str], args, echo, log) -> list[dict]:
-    sets = face_sets(args.data, args.cache, args.seed, args.folds, echo)
+    sets = face_sets(args.data, args.cache, args.seed, args.folds, echo, args.landmarks)
     if sets is None:
         echo(f"skipping the face rows: {args.data / 'faces_flux' / 'labels.csv'} is absent")
         return []
@@ -404,6 +415,9 @@ def parse(argv=None) -> argparse.Namespace:
                    "training, e.g. --set data.image_size=96")
     p.add_argument("--max-test", type=int, default=0, help="score at most this many rows per "
                    "class, test set and fold (0: all)")
+    p.add_argument("--no-landmarks", dest="landmarks", action="store_false",
+                   help="train on faces_flux's labels.csv as it is (SBI then blends ellipses) "
+                        "instead of a copy prepared with faces and landmarks (dense hull)")
     p.add_argument("--bootstrap", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "dfdetect-quality",
