@@ -23,7 +23,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 #: lowest first; a unit may import units of earlier layers only (docs/architecture.md, "Layers")
 LAYERS: list[set[str]] = [
-    {"__version__", "registry", "io", "failures"},   # plain utilities
+    {"__version__", "registry", "io", "failures", "console"},   # plain utilities
     {"config", "plotting"},                          # typed configs; headless figures
     {"metrics", "models", "losses"},                 # pure functions on arrays; nn.Modules
     {"checkpoint"},                                  # weights + metadata

@@ -16,14 +16,11 @@ Use it as the ``progress`` callback of ``score(paths, progress)``::
 """
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import time
 from typing import Callable, TextIO
 
-
-def _hms(seconds: float) -> str:
-    return str(dt.timedelta(seconds=int(round(max(0.0, seconds)))))
+from dfdetect.console import fmt_seconds, is_terminal
 
 
 class FileProgress:
@@ -36,9 +33,8 @@ class FileProgress:
         self.enabled = bool(enabled) and self.total > 0
         self.interval, self.clock = interval, clock
         self.t0 = self._last = clock()
-        isatty = getattr(self.stream, "isatty", None)
         self._bar = None
-        if self.enabled and callable(isatty) and isatty():
+        if self.enabled and is_terminal(self.stream):
             from tqdm import tqdm
 
             self._bar = tqdm(total=self.total, desc=desc, unit="file", leave=False,
@@ -58,8 +54,8 @@ class FileProgress:
         rate = self.rate()
         if final:
             return (f"{self.desc}: {self.done}/{self.total} files · {rate:.1f} files/s · "
-                    f"{_hms(self.clock() - self.t0)}")
-        eta = _hms((self.total - self.done) / rate) if rate > 0 else "?"
+                    f"{fmt_seconds(self.clock() - self.t0)}")
+        eta = fmt_seconds((self.total - self.done) / rate) if rate > 0 else "?"
         return (f"{self.desc}: {self.done}/{self.total} files ({100 * self.done / self.total:.0f}%)"
                 f" · {rate:.1f} files/s · ETA {eta}")
 

@@ -12,7 +12,6 @@ Example line::
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from typing import Callable
@@ -20,12 +19,7 @@ from typing import Callable
 import lightning as L
 from lightning.pytorch.callbacks import TQDMProgressBar
 
-
-def fmt_seconds(seconds: float | None) -> str:
-    """``H:MM:SS`` (``?`` while unknown)."""
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "?"
-    return str(dt.timedelta(seconds=int(round(seconds))))
+from dfdetect.console import fmt_seconds  # noqa: F401 - also imported from here
 
 
 def device_stats(accelerator: str) -> str:

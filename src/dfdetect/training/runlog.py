@@ -28,16 +28,14 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from dfdetect.console import is_terminal
+
 LOG_FILE = "train.log"
 
 
 def stdout_is_terminal() -> bool:
     """True when standard output is an interactive terminal (not a file, pipe or nohup.out)."""
-    stream = getattr(sys.stdout, "stream", sys.stdout)  # through a _Tee
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # closed or replaced by an object without isatty
-        return False
+    return is_terminal(getattr(sys.stdout, "stream", sys.stdout))  # through a _Tee
 
 
 class _Tee(io.TextIOBase):
