@@ -118,6 +118,7 @@ CHOICES: dict[type, dict[str, Check]] = {
     TrainConfig: {  # checks that import nothing heavy first, so their errors answer at once
         "trainer.device": _DEVICE,
         "trainer.precision": _PRECISION,
+        "trainer.memory_format": _device_option("MEMORY_FORMATS", "memory format", lower=True),
         "name": _run_name,
         "data.split_ratio": _ratios,
         "trainer.monitor": _monitor,

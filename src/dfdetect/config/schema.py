@@ -174,6 +174,9 @@ class TrainerConfig:
     gpus: str = opt("", "GPU indices to use, comma separated (implies device=cuda)", "0,1")
     precision: str = opt("auto", "auto (mixed on CUDA; on CPU bf16-mixed with native bf16 "
                          "units, else fp32), 32, 16-mixed or bf16-mixed")
+    memory_format: str = opt("auto", "auto (channels_last for image models on CPU and CUDA: "
+                             "1.4-1.8x faster convolutions on a CPU, bench/memory_format.py), "
+                             "channels_last or contiguous", "contiguous")
     seed: int = opt(42, "random seed for splits, sampling and initialisation")
     deterministic: bool = opt(False, "use deterministic algorithms (slower; exact reruns)")
     monitor: str = opt("val/f1_macro", "validation metric that picks the best checkpoint",

@@ -47,7 +47,8 @@ class Modality:
     crops of sampled frames, then aggregated), ``video_level`` (rows are frames of videos, so
     evaluation adds a video level), ``needs_prepare`` (non-empty: rows must be prepared before
     training; the message says how), ``default_monitor`` ('' keeps the trainer's default),
-    ``perturbations`` (the default robustness sweep), ``words`` (report wording) and
+    ``perturbations`` (the default robustness sweep), ``spatial_input`` (the model takes
+    (N, C, H, W) images, so ``memory_format=auto`` trains it channels-last), ``words`` (report wording) and
     ``score_transform`` (None, or ``prep -> callable`` giving (W, ...) views of one file whose
     scores are averaged).
     """
@@ -62,6 +63,7 @@ class Modality:
     words: ReportWords = ReportWords()
     model_hint: str = "see `dfdetect models`"
     input_layout: str = ""  # the model input, as export's metadata describes it
+    spatial_input: bool = False  # (N, C, H, W) images: memory_format=auto uses channels_last
     score_transform: Callable[[dict], Callable] | None = None
     shortcut_advice: str = ""  # what to do when a file property predicts the label
 

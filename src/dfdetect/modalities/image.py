@@ -97,6 +97,7 @@ class ImageModality(Modality):
         return eval_transform(preprocessing)
 
     input_layout = "NCHW, RGB, resized then normalised"
+    spatial_input = True
 
     def example_input(self, preprocessing: dict, batch: int = 1, generator=None):
         import torch

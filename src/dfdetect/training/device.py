@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 PRECISIONS = ("auto", "32", "32-true", "16-mixed", "bf16-mixed", "bf16-true")
 DEVICES = ("auto", "cpu", "cuda", "gpu", "mps")  # gpu is an alias of cuda
+MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 #: oneDNN ISA caps that still include native bf16 instructions (``ONEDNN_MAX_CPU_ISA``)
 ONEDNN_BF16_ISAS = frozenset({"ALL", "DEFAULT", "AVX512_CORE_BF16", "AVX512_CORE_AMX",
                               "AVX512_CORE_AMX_FP16", "AVX10_1_512", "AVX10_1_512_AMX",
@@ -207,3 +208,20 @@ def resolve_device(device: str = "auto", gpus: str = "", precision: str = "auto"
                      min(4, max(0, cpus - 2)))
     return _plan("cpu", 1, precision, probe, f"Using device: cpu ({probe.cpu_name()}, {cpus} cores)",
                  16, min(4, max(0, cpus - 1)))
+
+
+def resolve_memory_format(requested: str, accelerator: str, spatial_input: bool) -> str:
+    """``channels_last`` or ``contiguous`` for ``memory_format=<requested>``.
+
+    ``auto`` picks channels_last for image models on CPU and CUDA, where oneDNN and cuDNN run
+    NHWC convolutions faster (measured on a 2-core CPU with EfficientNet-Lite0: 1.4x at 128 px,
+    1.8x at 256 px for a training step; ``bench/memory_format.py``), and contiguous for audio
+    models (their 2-D features are made inside the model) and on MPS, whose NHWC kernels have
+    had correctness bugs across PyTorch releases. An explicit value is used as it is.
+    """
+    req = (requested or "auto").strip().lower()
+    if req not in MEMORY_FORMATS:
+        raise DeviceError(f"memory_format='{requested}' is not one of {', '.join(MEMORY_FORMATS)}")
+    if req != "auto":
+        return req
+    return "channels_last" if spatial_input and accelerator in ("cpu", "cuda") else "contiguous"

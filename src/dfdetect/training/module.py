@@ -7,7 +7,9 @@ callbacks. Several validation sets are reported under their own names (``val/...
 lists (loss, acc, f1_macro, auc, eer), so any of them can select checkpoints.
 
 Batch contract: ``{"input": (B, 3, H, W) for images, "target": (B,), "index": (B,)}``; the model returns
-(B, 2) logits. Metric objects (torchmetrics) hold state and sync across processes under DDP.
+(B, 2) logits. With ``channels_last`` the weights and 4-D inputs use NHWC strides (faster
+convolutions on CPU and CUDA; the values, shapes and saved state dict are the same).
+Metric objects (torchmetrics) hold state and sync across processes under DDP.
 """
 from __future__ import annotations
 
@@ -39,9 +41,10 @@ class DetectorModule(L.LightningModule):
 
     def __init__(self, model: nn.Module, optim: OptimConfig, loss: nn.Module | None = None,
                  val_names: tuple[str, ...] | list[str] = ("val",),
-                 monitor: str = "val/f1_macro") -> None:
+                 monitor: str = "val/f1_macro", channels_last: bool = False) -> None:
         super().__init__()
-        self.model = model
+        self.channels_last = channels_last
+        self.model = model.to(memory_format=torch.channels_last) if channels_last else model
         self.optim = optim
         self.loss_fn = loss if loss is not None else nn.CrossEntropyLoss()
         self.monitor = monitor
@@ -52,6 +55,8 @@ class DetectorModule(L.LightningModule):
         self.val_eer = nn.ModuleList(BinaryEER() for _ in self.val_names)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
+        if self.channels_last and image.dim() == 4:  # NHWC strides, same values and shape
+            image = image.contiguous(memory_format=torch.channels_last)
         return self.model(image)  # (B, 2)
 
     def training_step(self, batch: dict | None, batch_idx: int) -> torch.Tensor | None:

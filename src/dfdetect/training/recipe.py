@@ -20,7 +20,7 @@ from typing import Callable
 from dfdetect.config.loader import ConfigError, save_yaml, to_dict
 from dfdetect.config.schema import TrainConfig, TrainerConfig
 from dfdetect.failures import FailureLog
-from dfdetect.training.device import DevicePlan, resolve_device
+from dfdetect.training.device import DevicePlan, resolve_device, resolve_memory_format
 
 log = logging.getLogger(__name__)
 RUN_DIR_ENV = "DFDETECT_RUN_DIR"  # hands rank 0's run folder to DDP processes it launches
@@ -397,6 +397,10 @@ def _train(cfg: TrainConfig, echo: Callable, runlog) -> TrainResult:
     manifests, extra = _open_manifests(cfg)
     modality = manifest_modality([s for m in manifests for s in m.samples])
     cfg = _modality_defaults(cfg, modality, echo)
+    memory_format = resolve_memory_format(cfg.trainer.memory_format, plan.accelerator,
+                                          modality.spatial_input)
+    if memory_format != "contiguous" or cfg.trainer.memory_format != "auto":
+        echo(f"Memory format: {memory_format} (memory_format={cfg.trainer.memory_format})")
     check_classes(cfg, manifests)
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model, model_kwargs = _build_model(cfg)
@@ -434,7 +438,8 @@ def _train(cfg: TrainConfig, echo: Callable, runlog) -> TrainResult:
     trainer = _trainer(cfg, plan, callbacks, build_loggers(run_dir, cfg.logging), run_dir,
                        _batches(len(dm.train_set), dm.batch_size, cfg.trainer.limit_train_batches))
     module = DetectorModule(model, cfg.optim, build_loss(cfg.loss, dm.class_counts()),
-                            dm.val_names, cfg.trainer.monitor)
+                            dm.val_names, cfg.trainer.monitor,
+                            channels_last=memory_format == "channels_last")
     lean = (lambda: compact_resume_state(run_dir)) if env_rank() == 0 else (lambda: 0)
     stop = _fit(trainer, module, dm, resume_from, mirror, lean, parts["signals"])
     if stop.reason == "max_epochs" and not stop.exit_status:
