@@ -72,10 +72,14 @@ RECIPES: dict[str, Recipe] = {
     "baseline": BASELINE,
     "lite0_ft": Recipe("configs/faces_effnet_lite0_ft.yaml",
                        note="EfficientNet-Lite0 ImageNet, fine-tuned"),
-    "lite0_mix": Recipe("configs/faces_effnet_lite0_ft.yaml",
-                        ("data.pseudo_fakes=sbi", "data.pseudo_with_fakes=true",
-                         "data.pseudo_fake_p=0.4"),
-                        note="fine-tune recipe + SBI pseudo-fakes mixed with the labelled fakes"),
+    "lite0_mix": Recipe("configs/faces_lite0_mix.yaml",
+                        note="EfficientNet-Lite0 ImageNet, labelled fakes + SBI pseudo-fakes, "
+                             "256 px"),
+    "lite0_mix128": Recipe("configs/faces_effnet_lite0_ft.yaml",
+                           ("data.pseudo_fakes=sbi", "data.pseudo_with_fakes=true",
+                            "data.pseudo_fake_p=0.4"),
+                           note="fine-tune recipe (128 px) + SBI pseudo-fakes with the labelled "
+                                "fakes (the first measured mix)"),
     "sbi_lite0": Recipe("configs/sbi_lite0.yaml", real_only=True,
                         note="EfficientNet-Lite0 ImageNet, SBI pseudo-fakes"),
     "sbi_lite0_ellipse": Recipe("configs/faces_effnet_lite0_ft.yaml",
