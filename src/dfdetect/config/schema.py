@@ -175,7 +175,7 @@ class TrainerConfig:
     precision: str = opt("auto", "auto (mixed on CUDA; on CPU bf16-mixed with native bf16 "
                          "units, else fp32), 32, 16-mixed or bf16-mixed")
     memory_format: str = opt("auto", "auto (channels_last for image models on CPU and CUDA: "
-                             "1.4-1.8x faster convolutions on a CPU, bench/memory_format.py), "
+                             "1.35-1.5x faster Lite0 steps on a CPU, bench/memory_format.py), "
                              "channels_last or contiguous", "contiguous")
     seed: int = opt(42, "random seed for splits, sampling and initialisation")
     deterministic: bool = opt(False, "use deterministic algorithms (slower; exact reruns)")

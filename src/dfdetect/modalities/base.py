@@ -48,9 +48,9 @@ class Modality:
     evaluation adds a video level), ``needs_prepare`` (non-empty: rows must be prepared before
     training; the message says how), ``default_monitor`` ('' keeps the trainer's default),
     ``perturbations`` (the default robustness sweep), ``spatial_input`` (the model takes
-    (N, C, H, W) images, so ``memory_format=auto`` trains it channels-last), ``words`` (report wording) and
-    ``score_transform`` (None, or ``prep -> callable`` giving (W, ...) views of one file whose
-    scores are averaged).
+    (N, C, H, W) images, so ``memory_format=auto`` trains it channels-last), ``words`` (report
+    wording) and ``score_transform`` (None, or ``prep -> callable`` giving (W, ...) views of one
+    file whose scores are averaged).
     """
 
     name: str = ""

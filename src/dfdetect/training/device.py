@@ -214,10 +214,10 @@ def resolve_memory_format(requested: str, accelerator: str, spatial_input: bool)
     """``channels_last`` or ``contiguous`` for ``memory_format=<requested>``.
 
     ``auto`` picks channels_last for image models on CPU and CUDA, where oneDNN and cuDNN run
-    NHWC convolutions faster (measured on a 2-core CPU with EfficientNet-Lite0: 1.4x at 128 px,
-    1.8x at 256 px for a training step; ``bench/memory_format.py``), and contiguous for audio
-    models (their 2-D features are made inside the model) and on MPS, whose NHWC kernels have
-    had correctness bugs across PyTorch releases. An explicit value is used as it is.
+    NHWC convolutions faster (measured on a 2-core CPU, EfficientNet-Lite0 training steps:
+    1.35x at 128 px, 1.5x at 256 px; ResNet-18 1.04-1.17x; ``bench/memory_format.py``), and
+    contiguous for audio models (their 2-D features are made inside the model) and on MPS,
+    whose NHWC kernels have had correctness bugs across PyTorch releases. An explicit value is used as it is.
     """
     req = (requested or "auto").strip().lower()
     if req not in MEMORY_FORMATS:
