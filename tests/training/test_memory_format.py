@@ -60,7 +60,8 @@ def test_channels_last_module_computes_what_the_contiguous_one_does() -> None:
     # the saved weights hold the same values (strides are not part of a state dict's meaning)
     fresh = build_model("timm:resnet18", pretrained="false", num_classes=2)
     fresh.load_state_dict(nhwc.model.state_dict())
-    fresh.eval(), nhwc.eval()
+    fresh.eval()
+    nhwc.eval()
     torch.testing.assert_close(fresh(x), nhwc(x), rtol=1e-4, atol=1e-4)
 
 
