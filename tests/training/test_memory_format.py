@@ -6,7 +6,7 @@ import torch
 
 from dfdetect.checkpoint import load_checkpoint
 from dfdetect.config.loader import ConfigError, load_config
-from dfdetect.config.schema import TrainConfig
+from dfdetect.config.schema import OptimConfig, TrainConfig
 from dfdetect.models import build_model
 from dfdetect.training.device import DeviceError, resolve_memory_format
 from dfdetect.training.module import DetectorModule
@@ -37,8 +37,6 @@ def _pair(seed: int = 0) -> tuple[DetectorModule, DetectorModule]:
     a = build_model("timm:resnet18", pretrained="false", num_classes=2)
     b = build_model("timm:resnet18", pretrained="false", num_classes=2)
     b.load_state_dict(a.state_dict())
-    from dfdetect.config.schema import OptimConfig
-
     return (DetectorModule(a, OptimConfig(), channels_last=False),
             DetectorModule(b, OptimConfig(), channels_last=True))
 
